@@ -1,0 +1,32 @@
+# Helper functions shared by every ferry target.
+
+# Compile options for ferry's own code only (never PUBLIC, so nothing leaks to users).
+function(ferry_target_options target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wno-unused-parameter
+                                           -Werror=unused-result -Werror=return-type)
+  if(FERRY_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(FERRY_SANITIZE)
+    string(REPLACE ";" "," _san "${FERRY_SANITIZE}")
+    target_compile_options(${target} PRIVATE -fsanitize=${_san} -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=${_san})
+  endif()
+endfunction()
+
+# ferry_cc_test(NAME name SRCS ... DEPS ... [LABELS ...] [TIMEOUT seconds])
+# One executable per test file; every discovered test gets a ctest timeout.
+function(ferry_cc_test)
+  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 60)
+  endif()
+  if(NOT T_LABELS)
+    set(T_LABELS unit)
+  endif()
+  add_executable(${T_NAME} ${T_SRCS})
+  target_link_libraries(${T_NAME} PRIVATE ${T_DEPS} GTest::gmock_main)
+  ferry_target_options(${T_NAME})
+  gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60
+                       PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}")
+endfunction()
