@@ -1,0 +1,125 @@
+// -----------------------------------------------------------------------------
+// File: ferry/broker.h
+// -----------------------------------------------------------------------------
+//
+// `ferry::Broker` is the in-process message broker: it owns a backend, the
+// clock, the id source and the executor, and hands out queue handles (native
+// level, ferry/queue.h) and the AWS-shaped operation layer (ferry/sqs.h).
+// Every identifier is scoped by (account, region); the native level uses the
+// broker's defaults, the AWS-shaped level the request's context.
+//
+// Thread safety: all methods are safe to call concurrently. Destroying the
+// broker while consumers are blocked in long polls returns them promptly with
+// kCancelled; no call may start after destruction begins.
+// Errors: as ferry/queue.h; `Open` fails with the backend's error.
+//
+// Example:
+//   absl::StatusOr<std::unique_ptr<ferry::Broker>> broker =
+//       ferry::Broker::Open({}, ferry::NewMemoryBackend());
+#ifndef FERRY_BROKER_H_
+#define FERRY_BROKER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ferry/backend.h"
+#include "ferry/clock.h"
+#include "ferry/executor.h"
+#include "ferry/export.h"
+#include "ferry/ids.h"
+#include "ferry/queue.h"
+
+namespace ferry {
+
+class Sqs;
+namespace internal {
+class Engine;
+}  // namespace internal
+
+// AWS's waits and quotas. Off by default (DESIGN.md principle 8): validation
+// and per-request limits are always AWS's; these apply only when enabled.
+struct StrictModeOptions {
+  bool enabled = false;
+  // CreateQueue of a name deleted less than this ago: QueueDeletedRecently.
+  absl::Duration queue_recreate_wait = absl::Seconds(60);
+  // A second PurgeQueue within this: PurgeQueueInProgress.
+  absl::Duration purge_interval = absl::Seconds(60);
+  // In-flight messages per queue; a short-poll receive beyond it: OverLimit.
+  int64_t max_in_flight_standard = 120000;
+  int64_t max_in_flight_fifo = 120000;
+};
+
+enum class LogSeverity { kInfo, kWarning, kError };
+// Receives ferry's log lines. Called from any thread, never under a lock
+// ferry holds on the message path. Must not call back into the broker.
+using LogSink = std::function<void(LogSeverity, std::string_view)>;
+
+struct BrokerOptions {
+  // nullptr: Clock::Real(). REQUIRES: outlives the broker.
+  Clock* clock = nullptr;
+  // nullptr: IdSource::Random(). REQUIRES: outlives the broker.
+  IdSource* ids = nullptr;
+  // Runs push-consumer handlers. nullptr: InlineExecutor().
+  // REQUIRES: outlives the broker.
+  Executor* executor = nullptr;
+  std::string default_account = "000000000000";
+  std::string default_region = "us-east-1";
+  // The base of queue URLs on the native level; "" gives AWS's form,
+  // https://sqs.<region>.amazonaws.com.
+  std::string default_endpoint;
+  StrictModeOptions strict;
+  // nullptr-equivalent (empty): log lines are dropped.
+  LogSink log;
+};
+
+class FERRY_EXPORT Broker {
+ public:
+  // Opens a broker over `backend`. On error returns a non-OK status.
+  static absl::StatusOr<std::unique_ptr<Broker>> Open(
+      const BrokerOptions& options, std::unique_ptr<Backend> backend);
+
+  Broker(const Broker&) = delete;
+  Broker& operator=(const Broker&) = delete;
+  // Cancels long polls and stops consumers; see the thread-safety note.
+  ~Broker();
+
+  // Creates the queue in the default account and region, or returns the
+  // existing one when every given option matches (QueueAlreadyExists if not).
+  absl::StatusOr<Queue> CreateQueue(std::string_view name,
+                                    const QueueOptions& options = {});
+  // QueueDoesNotExist if absent.
+  absl::StatusOr<Queue> GetQueue(std::string_view name);
+  absl::Status DeleteQueue(std::string_view name);
+  // Names of the default account's queues in the default region.
+  absl::StatusOr<std::vector<std::string>> ListQueues(
+      std::string_view prefix = "");
+
+  // The AWS-shaped operation layer over the same queues.
+  Sqs& sqs();
+
+  // Work that moves on its own (message move tasks), run now on the caller's
+  // thread. Expiry of visibility, delay and retention is lazy and needs no
+  // call.
+  absl::Status RunMaintenance();
+
+  // Test support: deletes every queue and message and forgets all state.
+  absl::Status Reset();
+
+  Clock& clock();
+  std::string_view backend_name() const;
+
+ private:
+  explicit Broker(std::unique_ptr<internal::Engine> engine);
+  std::unique_ptr<internal::Engine> engine_;
+};
+
+}  // namespace ferry
+
+#endif  // FERRY_BROKER_H_
