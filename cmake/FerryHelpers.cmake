@@ -30,3 +30,21 @@ function(ferry_cc_test)
   gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60
                        PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}")
 endfunction()
+
+# Properties every ferry library gets, set here so that core/ and backends/
+# only list their sources and dependencies.
+#  * C++20 is a usage requirement: it reaches add_subdirectory() users and the
+#    installed package even when the parent project picks another standard.
+#  * A shared ferry library hides the symbols of any static library linked into
+#    it; only FERRY_EXPORT declarations are visible.
+function(ferry_library_properties)
+  foreach(target IN LISTS ARGN)
+    target_compile_features(${target} PUBLIC cxx_std_20)
+    set_target_properties(${target} PROPERTIES
+      VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
+    get_target_property(_type ${target} TYPE)
+    if(_type STREQUAL "SHARED_LIBRARY")
+      target_link_options(${target} PRIVATE "LINKER:--exclude-libs,ALL")
+    endif()
+  endforeach()
+endfunction()
