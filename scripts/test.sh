@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# ferry's CI: installs its dependencies, then runs, in order and stopping at the
+# first failure:
+#   1. format check (clang-format-14) of every tracked *.h / *.cc
+#   2. clock/sleep check: library code never reads a real clock or sleeps
+#   3. RelWithDebInfo build with -Werror (build/ci) and every ctest label
+#   4. ASan+UBSan (build/asan) and TSan (build/tsan) builds and their tests
+#   5. install test: examples/ built as a separate project against the
+#      installed package, and a program linked with pkg-config flags
+#   6. shared-library build: only ferry symbols are exported
+#
+# Environment:
+#   FERRY_TEST_QUICK=1  skip the sanitizer builds (step 4), for local iteration
+#   FERRY_JOBS=<n>      parallel compile jobs (default: Ninja's choice)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+QUICK=${FERRY_TEST_QUICK:-0}
+CURRENT="setup"
+RESULTS=()
+SECTION_START=$SECONDS
+
+section() {
+  CURRENT=$1
+  SECTION_START=$SECONDS
+  printf '\n==================== %s ====================\n' "$CURRENT"
+}
+passed() {
+  RESULTS+=("$(printf '%-34s ok   (%ds)%s' "$CURRENT" $((SECONDS - SECTION_START)) "${1:+  $1}")")
+}
+PREFIX=""
+on_exit() {
+  local rc=$?
+  if [ -n "$PREFIX" ]; then rm -rf "$PREFIX"; fi
+  printf '\n==================== summary ====================\n'
+  local r
+  for r in "${RESULTS[@]}"; do echo "$r"; done
+  if [ "$rc" -ne 0 ]; then
+    printf '%-34s FAILED (exit %d)\n' "$CURRENT" "$rc"
+    echo "test.sh: FAILED in section: $CURRENT"
+  else
+    echo "test.sh: all checks passed in $((SECONDS / 60))m$((SECONDS % 60))s"
+  fi
+  exit "$rc"
+}
+trap on_exit EXIT
+
+# Files of the source tree: tracked files when this is a git checkout.
+list_files() {
+  if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git -C "$ROOT" ls-files -- "$@"
+  else
+    local args=() p
+    for p in "$@"; do args+=(-o -path "./$p"); done
+    find . -type f \( -false "${args[@]}" \) -not -path './build*' | sed 's|^\./||' | sort
+  fi | while IFS= read -r f; do [ -f "$f" ] && printf '%s\n' "$f"; done
+}
+
+section "dependencies"
+./scripts/install-deps.sh
+passed
+
+CMAKE_COMMON=(-G Ninja)
+if command -v ccache >/dev/null 2>&1; then
+  CMAKE_COMMON+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  # Relative paths in the cache: a fresh clone elsewhere reuses the objects.
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$ROOT}
+  export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
+fi
+BUILD_JOBS=()
+if [ -n "${FERRY_JOBS:-}" ]; then BUILD_JOBS=(-j "$FERRY_JOBS"); fi
+
+# ---------------------------------------------------------------------------
+section "1. format (clang-format-14)"
+mapfile -t sources < <(list_files '*.h' '*.cc')
+if [ ${#sources[@]} -eq 0 ]; then
+  echo "no *.h / *.cc files tracked yet"
+else
+  echo "checking ${#sources[@]} files"
+  unformatted=()
+  for f in "${sources[@]}"; do
+    clang-format-14 --dry-run -Werror "$f" >/dev/null 2>&1 || unformatted+=("$f")
+  done
+  if [ ${#unformatted[@]} -gt 0 ]; then
+    echo "${#unformatted[@]} file(s) are not clang-formatted (.clang-format):"
+    printf '  %s\n' "${unformatted[@]}"
+    echo "--- required changes (first 200 lines):"
+    for f in "${unformatted[@]}"; do
+      clang-format-14 "$f" | diff -u --label "$f" --label "$f (formatted)" "$f" - || true
+    done | head -200
+    echo "--- fix with: clang-format-14 -i ${unformatted[*]}"
+    exit 1
+  fi
+fi
+passed "${#sources[@]} files"
+
+# ---------------------------------------------------------------------------
+section "2. clock/sleep check"
+# Time comes from the broker's ferry::Clock. Only core/src/real_clock.cc may
+# read the real clock or wait on it.
+CLOCK_PATTERN='absl::Now\(\)|system_clock::now|steady_clock::now|high_resolution_clock::now|sleep_for|sleep_until|usleep\(|nanosleep|std::time\(|gettimeofday'
+mapfile -t lib_sources < <(list_files 'core/*' 'backends/*' 'gateway/*' 'tools/*' |
+  grep -E '\.(h|hh|hpp|c|cc|cpp|cxx|inc)$' | grep -vx 'core/src/real_clock.cc' || true)
+echo "scanning ${#lib_sources[@]} library files (core/ backends/ gateway/ tools/)"
+if [ ${#lib_sources[@]} -gt 0 ]; then
+  if hits=$(grep -nE "$CLOCK_PATTERN" "${lib_sources[@]}" /dev/null); then
+    echo "Library code reads a real clock or sleeps; use the broker's ferry::Clock"
+    echo "(only core/src/real_clock.cc may do this):"
+    echo "$hits"
+    exit 1
+  fi
+fi
+passed "${#lib_sources[@]} files"
+
+# ---------------------------------------------------------------------------
+section "3. build + all tests (RelWithDebInfo, -Werror, build/ci)"
+cmake -S . -B build/ci "${CMAKE_COMMON[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DFERRY_WERROR=ON -DFERRY_SANITIZE= -DBUILD_SHARED_LIBS=OFF \
+  -DFERRY_BUILD_TESTS=ON -DFERRY_BUILD_BENCHMARKS=ON -DFERRY_BUILD_EXAMPLES=ON \
+  -DFERRY_BUILD_TOOLS=ON -DFERRY_INSTALL=ON
+cmake --build build/ci "${BUILD_JOBS[@]}"
+ctest --test-dir build/ci --output-on-failure --no-tests=error -j2 | tee build/ci/ctest.log
+ci_summary=$(grep -E 'tests passed' build/ci/ctest.log | tail -1)
+passed "$ci_summary"
+
+# ---------------------------------------------------------------------------
+if [ "$QUICK" = "1" ]; then
+  section "4. sanitizers"
+  echo "skipped (FERRY_TEST_QUICK=1)"
+  RESULTS+=("$(printf '%-34s SKIPPED (FERRY_TEST_QUICK=1)' "$CURRENT")")
+else
+  # -O1 keeps sanitized tests fast while stack traces stay readable.
+  SAN_COMMON=("${CMAKE_COMMON[@]}" -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g -O1"
+    -DFERRY_WERROR=OFF -DBUILD_SHARED_LIBS=OFF -DFERRY_BUILD_TESTS=ON
+    -DFERRY_BUILD_BENCHMARKS=OFF -DFERRY_BUILD_EXAMPLES=OFF -DFERRY_BUILD_TOOLS=OFF
+    -DFERRY_INSTALL=OFF)
+
+  section "4a. ASan+UBSan (build/asan)"
+  cmake -S . -B build/asan "${SAN_COMMON[@]}" "-DFERRY_SANITIZE=address;undefined"
+  cmake --build build/asan "${BUILD_JOBS[@]}"
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    ctest --test-dir build/asan -L 'unit|conformance|stress' --output-on-failure \
+      --no-tests=error -j2 | tee build/asan/ctest.log
+  passed "$(grep -E 'tests passed' build/asan/ctest.log | tail -1)"
+
+  section "4b. TSan (build/tsan)"
+  cmake -S . -B build/tsan "${SAN_COMMON[@]}" -DFERRY_SANITIZE=thread
+  cmake --build build/tsan "${BUILD_JOBS[@]}"
+  export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+  ctest --test-dir build/tsan -L 'conformance|stress' --output-on-failure \
+    --no-tests=error -j2 | tee build/tsan/ctest.log
+  tsan_summary="conformance+stress: $(grep -E 'tests passed' build/tsan/ctest.log | tail -1)"
+  if [ -d build/tsan/tests/backends ]; then
+    echo "--- unit tests of backends (tests/backends) under TSan"
+    ctest --test-dir build/tsan/tests/backends -L unit --output-on-failure \
+      --no-tests=ignore -j2 | tee build/tsan/ctest-backends.log
+    tsan_summary+="; backends unit: $(grep -E 'tests passed|No tests were found' \
+      build/tsan/ctest-backends.log | tail -1)"
+  fi
+  unset TSAN_OPTIONS
+  passed "$tsan_summary"
+fi
+
+# ---------------------------------------------------------------------------
+section "5. install test (find_package + pkg-config)"
+PREFIX=$(mktemp -d "${TMPDIR:-/tmp}/ferry-install.XXXXXX")  # removed on exit
+cmake --install build/ci --prefix "$PREFIX"
+
+echo "--- examples/ as a separate project against $PREFIX"
+rm -rf build/install-test
+cmake -S examples -B build/install-test "${CMAKE_COMMON[@]}" \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_PREFIX_PATH="$PREFIX"
+cmake --build build/install-test "${BUILD_JOBS[@]}"
+example_summary="examples: none defined"
+if ctest --test-dir build/install-test -N | grep -qE 'Total Tests: [1-9]'; then
+  ctest --test-dir build/install-test --output-on-failure -j2 | tee build/install-test/ctest.log
+  example_summary="examples: $(grep -E 'tests passed' build/install-test/ctest.log | tail -1)"
+fi
+
+echo "--- pkg-config"
+pc_file=$(find "$PREFIX" -name ferry.pc -print -quit)
+[ -n "$pc_file" ] || { echo "ferry.pc was not installed"; exit 1; }
+export PKG_CONFIG_PATH
+PKG_CONFIG_PATH=$(dirname "$pc_file")
+echo "PKG_CONFIG_PATH=$PKG_CONFIG_PATH pkg-config --cflags --libs ferry"
+pc_flags=$(pkg-config --cflags --libs ferry)
+echo "$pc_flags"
+mkdir -p build/install-test/pkgconfig
+cat > build/install-test/pkgconfig/pc_test.cc <<'CC'
+#include "ferry/clock.h"
+#include "ferry/memory_backend.h"
+
+int main() {
+  (void)ferry::Clock::Real().Now();
+  return ferry::NewMemoryBackend() != nullptr ? 0 : 1;
+}
+CC
+# shellcheck disable=SC2086  # pc_flags is a list of flags
+c++ -std=c++20 build/install-test/pkgconfig/pc_test.cc -o build/install-test/pkgconfig/pc_test \
+  $pc_flags
+build/install-test/pkgconfig/pc_test
+unset PKG_CONFIG_PATH
+echo "a program compiled with \`pkg-config --cflags --libs ferry\` links and runs"
+passed "$example_summary; pkg-config ok"
+
+# ---------------------------------------------------------------------------
+section "6. shared libraries export only ferry symbols (build/shared)"
+cmake -S . -B build/shared "${CMAKE_COMMON[@]}" -DCMAKE_BUILD_TYPE=Release \
+  -DBUILD_SHARED_LIBS=ON -DFERRY_WERROR=ON -DFERRY_SANITIZE= \
+  -DFERRY_BUILD_TESTS=OFF -DFERRY_BUILD_BENCHMARKS=OFF -DFERRY_BUILD_EXAMPLES=OFF \
+  -DFERRY_BUILD_TOOLS=OFF
+cmake --build build/shared "${BUILD_JOBS[@]}" --target ferry_core ferry_memory
+# Allowed (mangled): entities in namespace ferry or ferry_testing, including
+# their vtables (_ZTV), typeinfo (_ZTI, _ZTS), VTTs, construction vtables,
+# guard variables, TLS wrappers, thunks and function-local statics.
+ALLOWED='^_Z(T[VISTC]|GV|TH|TW|Thn?[0-9]+_|Tvn?[0-9]+_n?[0-9]+_)?Z?N[rVKRO]*(5ferry|13ferry_testing)'
+bad=0
+for lib in build/shared/core/libferry_core.so build/shared/backends/memory/libferry_memory.so; do
+  exported=$(nm -D --defined-only "$lib" | awk '{print $NF}')
+  count=$(printf '%s\n' "$exported" | grep -c . || true)
+  offenders=$(printf '%s\n' "$exported" | grep -v '^$' | grep -vE "$ALLOWED" || true)
+  if [ -n "$offenders" ]; then
+    echo "$lib exports symbols outside namespaces ferry / ferry_testing:"
+    printf '%s\n' "$offenders" | c++filt | sed 's/^/  /'
+    bad=1
+  else
+    echo "$lib: $count exported symbols, all in ferry / ferry_testing"
+  fi
+done
+[ "$bad" -eq 0 ]
+passed
