@@ -162,12 +162,12 @@ class FERRY_EXPORT QueueStore {
     // when nothing could be leased (0 = unlimited).
     int64_t max_in_flight = 0;
   };
-  struct Lease {
+  struct LeasedMessage {
     StoredMessage message;  // receive_count and first_receive_time updated
     std::string receipt;
   };
   struct LeaseResult {
-    std::vector<Lease> leases;
+    std::vector<LeasedMessage> leases;
     int64_t moved_to_dead_letter = 0;
     // The earliest moment a message not leased now may become visible (end
     // of a delay or a lease); InfiniteFuture if none. Long polls wait for it.
