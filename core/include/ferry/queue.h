@@ -48,6 +48,7 @@ namespace internal {
 class QueueState;
 class Engine;
 }  // namespace internal
+class Consumer;
 
 // Attributes of a queue at creation. Unset fields take SQS's defaults.
 struct QueueOptions {
@@ -147,7 +148,7 @@ class FERRY_EXPORT AckHandle {
 
  private:
   friend class Queue;
-  friend class internal::Engine;
+  friend class Consumer;
   std::shared_ptr<internal::QueueState> state_;
   std::string receipt_;
 };
@@ -223,7 +224,8 @@ class FERRY_EXPORT Queue {
 
  private:
   friend class Broker;
-  friend class internal::Engine;
+  friend class AckHandle;
+  friend class Consumer;
   explicit Queue(std::shared_ptr<internal::QueueState> state)
       : state_(std::move(state)) {}
   std::shared_ptr<internal::QueueState> state_;
