@@ -22,6 +22,29 @@ constexpr absl::Duration kReceiveAttemptWindow = absl::Minutes(5);
 
 }  // namespace
 
+// ---- ConsumerRegistry ---------------------------------------------------------
+
+bool ConsumerRegistry::Add(Member* member) {
+  MutexLock lock(&mu_);
+  if (closed_) return false;
+  members_.push_back(member);
+  return true;
+}
+
+void ConsumerRegistry::Remove(Member* member) {
+  MutexLock lock(&mu_);
+  members_.erase(std::remove(members_.begin(), members_.end(), member),
+                 members_.end());
+}
+
+void ConsumerRegistry::StopAll() {
+  // Members stop under the lock, so none can be destroyed meanwhile.
+  MutexLock lock(&mu_);
+  closed_ = true;
+  for (Member* m : members_) m->StopAndJoin();
+  members_.clear();
+}
+
 // ---- QueueState --------------------------------------------------------------
 
 QueueState::QueueState(Engine* engine, std::string account, std::string region,
@@ -81,6 +104,7 @@ void Engine::Shutdown() {
     MutexLock lock(&calls_mu_);
     if (shutting_down_.exchange(true)) return;
   }
+  consumers_->StopAll();
   std::vector<std::shared_ptr<QueueState>> queues;
   {
     MutexLock lock(&mu_);

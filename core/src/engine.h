@@ -32,6 +32,29 @@ namespace ferry::internal {
 
 class Engine;
 
+// Push consumers register here so that shutting the broker down stops and
+// joins their threads before the engine goes away. Shared with the consumers,
+// which may outlive the engine.
+class ConsumerRegistry {
+ public:
+  class Member {
+   public:
+    virtual ~Member() = default;
+    // Stops the member's polling thread and joins it. Idempotent.
+    virtual void StopAndJoin() = 0;
+  };
+  // Returns false when the registry is closed (the broker is shutting down).
+  bool Add(Member* member);
+  void Remove(Member* member);
+  // Closes the registry and stops every member.
+  void StopAll();
+
+ private:
+  Mutex mu_;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<Member*> members_ ABSL_GUARDED_BY(mu_);
+};
+
 // Runtime state of one queue incarnation. Handles share it; once the queue is
 // deleted it stays marked deleted and every call through it fails.
 class QueueState {
@@ -130,6 +153,7 @@ class Engine {
   Backend& backend() { return *backend_; }
   const BrokerOptions& options() const { return options_; }
   Sqs& sqs() { return sqs_; }
+  const std::shared_ptr<ConsumerRegistry>& consumers() { return consumers_; }
 
   std::string_view DefaultAccount() const { return options_.default_account; }
   std::string_view DefaultRegion() const { return options_.default_region; }
@@ -221,6 +245,8 @@ class Engine {
   absl::flat_hash_map<std::string, std::shared_ptr<QueueState>> queues_
       ABSL_GUARDED_BY(mu_);
 
+  std::shared_ptr<ConsumerRegistry> consumers_ =
+      std::make_shared<ConsumerRegistry>();
   std::atomic<bool> shutting_down_{false};
   Mutex calls_mu_;
   CondVar calls_cv_{&calls_mu_};

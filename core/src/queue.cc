@@ -1,6 +1,7 @@
 // The native level: Queue, AckHandle and Consumer over the engine.
 #include "ferry/queue.h"
 
+#include <mutex>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -235,26 +236,37 @@ absl::Status AckHandle::Nack(absl::Duration delay) && {
 
 // ---- Consumer ----------------------------------------------------------------
 
-struct Consumer::Impl {
+struct Consumer::Impl : internal::ConsumerRegistry::Member {
   std::shared_ptr<QueueState> state;
-  Queue::Handler handler;
+  std::shared_ptr<internal::ConsumerRegistry> registry;
+  // Shared with scheduled calls, which may run after the consumer stops.
+  std::shared_ptr<Queue::Handler> handler;
   ConsumeOptions options;
   std::atomic<bool> stop{false};
   std::atomic<int64_t> delivered{0};
+  std::mutex join_mu;
   std::thread thread;
+
+  void StopAndJoin() override {
+    stop.store(true, std::memory_order_release);
+    state->Notify();
+    std::lock_guard<std::mutex> lock(join_mu);
+    if (thread.joinable()) thread.join();
+  }
 
   void Run() {
     Queue queue(state);
-    // One handler call at a time per consumer, so handlers need no locking
-    // among themselves.
-    while (!stop.load(std::memory_order_acquire) &&
-           !state->engine()->shutting_down()) {
+    Executor& executor = state->engine()->executor();
+    while (!stop.load(std::memory_order_acquire)) {
       absl::StatusOr<std::vector<ReceivedMessage>> batch =
           queue.Receive({.max_messages = options.max_messages,
                          .visibility_timeout = options.visibility_timeout,
                          .wait_time = options.wait_time});
       if (!batch.ok()) {
-        if (absl::IsCancelled(batch.status()) || state->deleted()) return;
+        if (absl::IsCancelled(batch.status()) || state->deleted() ||
+            stop.load(std::memory_order_acquire)) {
+          return;
+        }
         state->engine()->Log(LogSeverity::kWarning,
                              absl::StrCat("consumer of ", state->name(), ": ",
                                           batch.status().ToString()));
@@ -265,10 +277,10 @@ struct Consumer::Impl {
         ack.state_ = state;
         ack.receipt_ = m.receipt;
         delivered.fetch_add(1, std::memory_order_relaxed);
-        state->engine()->executor().Schedule(
-            [this, m = std::move(m), ack = std::move(ack)]() mutable {
-              handler(std::move(m), std::move(ack));
-            });
+        executor.Schedule([handler = handler, m = std::move(m),
+                           ack = std::move(ack)]() mutable {
+          (*handler)(std::move(m), std::move(ack));
+        });
       }
     }
   }
@@ -287,9 +299,8 @@ Consumer::~Consumer() { Stop(); }
 
 void Consumer::Stop() {
   if (!impl_) return;
-  impl_->stop.store(true, std::memory_order_release);
-  impl_->state->Notify();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->registry->Remove(impl_.get());
+  impl_->StopAndJoin();
 }
 
 int64_t Consumer::delivered() const {
@@ -306,10 +317,17 @@ absl::StatusOr<Consumer> Queue::Consume(Handler handler,
   }
   auto impl = std::make_unique<Consumer::Impl>();
   impl->state = state_;
-  impl->handler = std::move(handler);
+  impl->registry = state_->engine()->consumers();
+  impl->handler = std::make_shared<Handler>(std::move(handler));
   impl->options = options;
   Consumer::Impl* raw = impl.get();
-  raw->thread = std::thread([raw] { raw->Run(); });
+  {
+    std::lock_guard<std::mutex> lock(raw->join_mu);
+    if (!raw->registry->Add(raw)) {
+      return absl::CancelledError("the broker is shutting down");
+    }
+    raw->thread = std::thread([raw] { raw->Run(); });
+  }
   return Consumer(std::move(impl));
 }
 
