@@ -14,7 +14,10 @@
 #ifndef FERRY_TESTS_CONFORMANCE_BACKENDS_H_
 #define FERRY_TESTS_CONFORMANCE_BACKENDS_H_
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdio>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -42,6 +45,7 @@
 #include "ferry/testing/sequential_ids.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/persistent_fake_backend.h"
 #include "tests/testing/status_matchers.h"
 
 namespace ferry_conformance {
@@ -61,6 +65,18 @@ inline void PrintTo(const BackendFactory& factory, std::ostream* os) {
 inline std::vector<BackendFactory> AllBackends() {
   return {
       {"Memory", [] { return ferry::NewMemoryBackend(); }},
+      // The file-backed reference store (tests/testing): shows that every
+      // rule lives in core and that the store interface fits a store that
+      // persists each transition.
+      {"PersistentFake",
+       [] {
+         static std::atomic<int> counter{0};
+         std::string path = absl::StrCat(
+             testing::TempDir(), "/ferry_fake_", ::getpid(), "_",
+             counter.fetch_add(1), ".json");
+         std::remove(path.c_str());
+         return *ferry_testing::OpenPersistentFakeBackend({.path = path});
+       }},
       // RocksDB joins here, e.g.:
       // {"RocksDb", [] { return NewTemporaryRocksDbBackend(); }},
   };
