@@ -229,8 +229,9 @@ TEST_P(LongPollTest, DestroyingTheBrokerCancelsWaitingReceives) {
   auto poll_a = StartReceive(a, 20);
   auto poll_b = StartReceive(b, 20);
   AsyncCall<absl::StatusOr<std::vector<ferry::ReceivedMessage>>> poll_native(
-      &clock_,
-      [native] { return native.Receive({.wait_time = absl::Seconds(20)}); });
+      &clock_, [native]() mutable {
+        return native.Receive({.wait_time = absl::Seconds(20)});
+      });
   ASSERT_TRUE(clock_.BlockUntilWaiters(3));
   const absl::Time start = Now();
 
