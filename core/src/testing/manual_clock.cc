@@ -2,7 +2,7 @@
 //
 // Besides core/src/real_clock.cc, this is the only file of ferry_core allowed
 // to read a real clock: WaitUntil() waits on the caller's condition variable
-// in 1 ms slices of real time and re-checks the simulated time after each, and
+// for at most a 1 ms slice of real time before the caller re-checks, and
 // BlockUntilWaiters() bounds its wait by a real-time safety limit. Simulated
 // time itself never depends on the real clock.
 
@@ -40,19 +40,17 @@ bool ManualClock::WaitUntil(ferry::CondVar& cv, absl::Time deadline) {
     waiting_.push_back(&cv);
     waiters_changed_.SignalAll();
   }
-  bool before_deadline;
-  for (;;) {
-    if (Now() >= deadline) {
-      before_deadline = false;
-      break;
-    }
-    // A notification sent by Advance() between the check above and this wait
-    // is lost, but then the slice ends 1 ms later and the loop re-checks.
-    if (cv.WaitUntilRealTime(std::chrono::steady_clock::now() + kWaitSlice)) {
-      // Signalled by the caller's code, by Advance(), or spuriously.
-      before_deadline = Now() < deadline;
-      break;
-    }
+  // One slice of real time at most, then return as if woken spuriously; the
+  // caller re-checks its condition and calls again. Looping here instead
+  // would lose signals: std::condition_variable reports "timeout" whenever
+  // the slice has ended by the time the woken thread runs, even if a notify
+  // woke it, so a slice's timeout cannot tell a signal from no signal.
+  // A notification from Advance() that arrives before this thread starts to
+  // wait is covered the same way: the slice ends 1 ms later.
+  bool before_deadline = Now() < deadline;
+  if (before_deadline) {
+    (void)cv.WaitUntilRealTime(std::chrono::steady_clock::now() + kWaitSlice);
+    before_deadline = Now() < deadline;
   }
   {
     ferry::MutexLock lock(&mu_);

@@ -53,6 +53,9 @@ class FERRY_EXPORT ManualClock : public ferry::Clock {
   // Waits until `cv` is signalled or the simulated time reaches `deadline`.
   // Returns false iff Now() >= deadline on return. While inside, the calling
   // thread counts as a waiter for NumWaiters()/BlockUntilWaiters().
+  // Returns after at most 1 ms of real time even when nothing happened (a
+  // spurious wake-up, which Clock's contract allows): callers re-check their
+  // condition in a loop, as they must with any Clock.
   // REQUIRES: cv's mutex is held; it is held again on return.
   bool WaitUntil(ferry::CondVar& cv, absl::Time deadline) override;
 
