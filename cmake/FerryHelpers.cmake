@@ -27,8 +27,17 @@ function(ferry_cc_test)
   add_executable(${T_NAME} ${T_SRCS})
   target_link_libraries(${T_NAME} PRIVATE ${T_DEPS} GTest::gmock_main)
   ferry_target_options(${T_NAME})
-  gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60
-                       PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}")
+  gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60 TEST_LIST ${T_NAME}_TESTS
+                       PROPERTIES TIMEOUT ${T_TIMEOUT})
+  # Labels are set by a second ctest include file, after discovery: a list of
+  # several labels passed through gtest_discover_tests(PROPERTIES) comes out
+  # split into separate arguments (CMake 3.25).
+  set(_labels_file ${CMAKE_CURRENT_BINARY_DIR}/${T_NAME}_labels.cmake)
+  file(WRITE ${_labels_file}
+       "if(DEFINED ${T_NAME}_TESTS)\n"
+       "  set_tests_properties(\${${T_NAME}_TESTS} PROPERTIES LABELS \"${T_LABELS}\")\n"
+       "endif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${_labels_file})
 endfunction()
 
 # Properties every ferry library gets, set here so that core/ and backends/
