@@ -1,0 +1,560 @@
+#include "standard_queue.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace ferry::memory_internal {
+namespace {
+
+// Handles moved per call of the ready list's bulk methods.
+constexpr size_t kBatch = 16;
+
+void ResetMessage(StoredMessage& m) {
+  std::destroy_at(&m);
+  std::construct_at(&m);
+}
+
+}  // namespace
+
+StandardQueue::StandardQueue(Context* ctx, QueueId id)
+    : QueueBase(ctx, id, /*fifo=*/false), ready_(0) {
+  for (auto& due : due_) due.store(kNever, std::memory_order_relaxed);
+}
+
+StandardQueue::~StandardQueue() = default;
+
+void StandardQueue::Enqueue(const uint64_t* handles, size_t n) {
+  // enqueue only fails when memory is exhausted.
+  if (n == 1) {
+    ready_.enqueue(handles[0]);
+  } else if (n > 1) {
+    ready_.enqueue_bulk(handles, n);
+  }
+}
+
+void StandardQueue::ArmLocked(uint32_t shard, uint32_t local, int64_t now) {
+  Shard& sh = shards_[shard];
+  sh.wheel.Insert(sh.slab, local, now);
+  const int64_t deadline = sh.slab[local].deadline;
+  if (deadline < due_[shard].load(std::memory_order_relaxed)) {
+    due_[shard].store(deadline, std::memory_order_release);
+  }
+}
+
+bool StandardQueue::StoreLocked(uint32_t shard, StoredMessage&& m,
+                                uint32_t bytes, int64_t now, uint64_t* handle) {
+  Shard& sh = shards_[shard];
+  const uint32_t local = sh.slab.Allocate();
+  Slot& s = sh.slab[local];
+  s.msg = std::move(m);
+  s.bytes = bytes;
+  s.birth = ++s.stamp;
+  s.order = sh.next_order++;
+  const int64_t enqueued = ToNanos(s.msg.enqueue_time);
+  if (enqueued < sh.oldest_enqueue) sh.oldest_enqueue = enqueued;
+  const int64_t visible = ToNanos(s.msg.visible_at);
+  if (visible > now) {
+    s.state = SlotState::kDelayed;
+    s.deadline = visible;
+    Bump(sh.delayed, 1);
+    ArmLocked(shard, local, now);
+    return false;
+  }
+  s.state = SlotState::kReady;
+  s.in_ready = true;
+  Bump(sh.ready, 1);
+  *handle = Handle(SlotNumber(shard, local), s.birth);
+  return true;
+}
+
+void StandardQueue::FreeLocked(uint32_t shard, uint32_t local) {
+  Shard& sh = shards_[shard];
+  Slot& s = sh.slab[local];
+  switch (s.state) {
+    case SlotState::kReady:
+      Bump(sh.ready, -1);
+      break;
+    case SlotState::kDelayed:
+      Bump(sh.delayed, -1);
+      break;
+    case SlotState::kInFlight:
+      Bump(sh.in_flight, -1);
+      break;
+    case SlotState::kFree:
+    case SlotState::kMoving:
+      break;
+  }
+  if (s.bucket != kNoBucket) sh.wheel.Remove(sh.slab, local);
+  ctx_->Refund(s.bytes);
+  ResetMessage(s.msg);
+  sh.slab.Free(local);
+}
+
+void StandardQueue::Append(std::span<QueueStore::AppendEntry> entries,
+                           std::span<QueueStore::AppendOutcome> outcomes,
+                           absl::Time now) {
+  const int64_t now_ns = ToNanos(now);
+  const uint32_t shard = ThreadHint() & kShardMask;
+  Shard& sh = shards_[shard];
+  uint64_t stack[kBatch];
+  std::unique_ptr<uint64_t[]> heap;
+  uint64_t* handles = stack;
+  if (entries.size() > kBatch) {
+    heap = std::make_unique<uint64_t[]>(entries.size());
+    handles = heap.get();
+  }
+  size_t n = 0;
+  {
+    MutexLock lock(&sh.mu);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      QueueStore::AppendEntry& e = entries[i];
+      QueueStore::AppendOutcome& o = outcomes[i];
+      o.duplicate = false;
+      o.message_id = e.message.message_id;
+      o.sequence_number = 0;
+      const uint32_t bytes = ctx_->ChargeFor(e.message);
+      if (!e.dedup_key.empty()) {
+        MutexLock dedup_lock(&dedup_mu_);
+        if (const DedupTable::Record* r = dedup_.Find(e.dedup_key, now)) {
+          o.duplicate = true;
+          o.message_id = r->message_id;
+          ctx_->Refund(bytes);
+          continue;
+        }
+        dedup_.Insert(e.dedup_key, {.message_id = e.message.message_id,
+                                    .expires = e.dedup_expires_at});
+      }
+      if (sh.dead) {  // deleted meanwhile: as if appended, then deleted
+        ctx_->Refund(bytes);
+        continue;
+      }
+      uint64_t handle;
+      if (StoreLocked(shard, std::move(e.message), bytes, now_ns, &handle)) {
+        handles[n++] = handle;
+      }
+    }
+  }
+  Enqueue(handles, n);
+}
+
+void StandardQueue::AppendMoved(StoredMessage message, absl::Time now) {
+  const uint32_t shard = ThreadHint() & kShardMask;
+  Shard& sh = shards_[shard];
+  const uint32_t bytes = ctx_->ChargeFor(message);
+  ctx_->Charge(bytes);
+  uint64_t handle;
+  bool ready;
+  {
+    MutexLock lock(&sh.mu);
+    if (sh.dead) {
+      ctx_->Refund(bytes);
+      return;
+    }
+    ready =
+        StoreLocked(shard, std::move(message), bytes, ToNanos(now), &handle);
+  }
+  if (ready) Enqueue(&handle, 1);
+}
+
+void StandardQueue::AdvanceLocked(uint32_t shard, int64_t now) {
+  Shard& sh = shards_[shard];
+  sh.scratch.clear();
+  sh.wheel.Advance(sh.slab, now, [&](uint32_t local) {
+    Slot& s = sh.slab[local];
+    Bump(s.state == SlotState::kDelayed ? sh.delayed : sh.in_flight, -1);
+    Bump(sh.ready, 1);
+    s.state = SlotState::kReady;
+    if (!s.in_ready) {
+      s.in_ready = true;
+      sh.scratch.push_back(Handle(SlotNumber(shard, local), s.birth));
+    }
+  });
+  // Enqueued before the new bound is published: a thread that reads the
+  // bound and skips the sweep finds the handles.
+  Enqueue(sh.scratch.data(), sh.scratch.size());
+  due_[shard].store(sh.wheel.NextDeadline(sh.slab), std::memory_order_release);
+}
+
+void StandardQueue::Sweep(int64_t now) {
+  for (uint32_t i = 0; i < kShards; ++i) {
+    if (due_[i].load(std::memory_order_acquire) > now) continue;
+    MutexLock lock(&shards_[i].mu);
+    if (!shards_[i].dead) AdvanceLocked(i, now);
+  }
+}
+
+int64_t StandardQueue::InFlight() const {
+  int64_t n = 0;
+  for (const Shard& sh : shards_)
+    n += sh.in_flight.load(std::memory_order_relaxed);
+  return n;
+}
+
+absl::Time StandardQueue::NextChange() const {
+  int64_t next = kNever;
+  for (const auto& due : due_) {
+    next = std::min(next, due.load(std::memory_order_acquire));
+  }
+  return FromNanos(next);
+}
+
+absl::Status StandardQueue::Lease(const QueueStore::LeaseParams& p,
+                                  QueueBase* dead_letter,
+                                  QueueStore::LeaseResult* result) {
+  const int64_t now = ToNanos(p.now);
+  Sweep(now);
+  size_t max = p.max_messages > 0 ? static_cast<size_t>(p.max_messages) : 0;
+  if (p.max_in_flight > 0 && max > 0) {
+    const int64_t in_flight = InFlight();
+    if (in_flight >= p.max_in_flight) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("queue ", id_, " has ", in_flight,
+                       " messages in flight (limit ", p.max_in_flight, ")"));
+    }
+    max = std::min<size_t>(max, p.max_in_flight - in_flight);
+  }
+  const absl::Time cutoff = p.now - p.retention;
+  const int64_t until = ToNanos(p.invisible_until);
+  const bool redrive = dead_letter != nullptr && p.max_receive_count > 0;
+  std::vector<StoredMessage> moved;
+  // Leases with a deadline <= now: visible again once this call is done.
+  std::vector<uint64_t> again;
+  std::vector<QueueStore::LeasedMessage>& leases = result->leases;
+  leases.reserve(std::min(max, kBatch));
+  uint64_t batch[kBatch];
+  while (leases.size() < max) {
+    const size_t want = std::min(max - leases.size(), kBatch);
+    const size_t got = want == 1 ? (ready_.try_dequeue(batch[0]) ? 1 : 0)
+                                 : ready_.try_dequeue_bulk(batch, want);
+    if (got == 0) break;
+    for (size_t k = 0; k < got; ++k) {
+      const uint32_t slot = static_cast<uint32_t>(batch[k] >> 32);
+      const uint32_t shard = slot & kShardMask;
+      const uint32_t local = slot >> kShardBits;
+      Shard& sh = shards_[shard];
+      MutexLock lock(&sh.mu);
+      if (sh.dead || local >= sh.slab.size()) continue;
+      Slot& s = sh.slab[local];
+      if (static_cast<uint32_t>(s.birth) != static_cast<uint32_t>(batch[k])) {
+        continue;  // the handle of an earlier occupant
+      }
+      s.in_ready = false;
+      if (s.state != SlotState::kReady) continue;
+      if (s.msg.enqueue_time <= cutoff) {
+        FreeLocked(shard, local);
+        continue;
+      }
+      if (redrive && s.msg.receive_count + 1 > p.max_receive_count) {
+        moved.push_back(std::move(s.msg));
+        FreeLocked(shard, local);
+        continue;
+      }
+      ++s.stamp;
+      ++s.msg.receive_count;
+      if (s.msg.first_receive_time == absl::InfinitePast()) {
+        s.msg.first_receive_time = p.now;
+      }
+      s.last_receive = now;
+      s.deadline = until;
+      if (until > now) {
+        s.state = SlotState::kInFlight;
+        Bump(sh.ready, -1);
+        Bump(sh.in_flight, 1);
+        ArmLocked(shard, local, now);
+      } else {
+        s.in_ready = true;
+        again.push_back(Handle(slot, s.birth));
+      }
+      QueueStore::LeasedMessage& lease = leases.emplace_back();
+      lease.message = s.msg;
+      EncodeReceipt(
+          {.queue = id_, .slot = slot, .stamp = static_cast<uint32_t>(s.stamp)},
+          &lease.receipt);
+    }
+  }
+  Enqueue(again.data(), again.size());
+  for (StoredMessage& m : moved) {
+    PrepareForDeadLetter(p, m);
+    dead_letter->AppendMoved(std::move(m), p.now);
+  }
+  result->moved_to_dead_letter = static_cast<int64_t>(moved.size());
+  result->next_change = NextChange();
+  return absl::OkStatus();
+}
+
+ReceiptStatus StandardQueue::Locate(std::string_view receipt, uint32_t* shard,
+                                    uint32_t* local, uint32_t* stamp) const {
+  ReceiptFields f;
+  const ReceiptStatus status = ParseReceipt(receipt, &f);
+  if (status != ReceiptStatus::kOk) return status;
+  if (f.slot > UINT32_MAX) return ReceiptStatus::kMalformed;
+  *shard = static_cast<uint32_t>(f.slot) & kShardMask;
+  *local = static_cast<uint32_t>(f.slot) >> kShardBits;
+  *stamp = f.stamp;
+  return ReceiptStatus::kOk;
+}
+
+void StandardQueue::Ack(const QueueStore::AckParams& p) {
+  const int64_t now = ToNanos(p.now);
+  for (size_t i = 0; i < p.receipts.size(); ++i) {
+    uint32_t shard = 0, local = 0, stamp = 0;
+    ReceiptStatus status = Locate(p.receipts[i], &shard, &local, &stamp);
+    if (status == ReceiptStatus::kOk) {
+      Shard& sh = shards_[shard];
+      MutexLock lock(&sh.mu);
+      if (sh.dead) {
+        status = ReceiptStatus::kGone;
+      } else if (local >= sh.slab.size()) {
+        status = ReceiptStatus::kMalformed;
+      } else {
+        status = Judge(sh.slab[local], stamp, p.require_live_lease, now);
+        if (status == ReceiptStatus::kOk) FreeLocked(shard, local);
+      }
+    }
+    p.statuses[i] = status;
+  }
+}
+
+void StandardQueue::ChangeVisibility(
+    const QueueStore::ChangeVisibilityParams& p) {
+  const int64_t now = ToNanos(p.now);
+  std::vector<uint64_t> handles;
+  for (size_t i = 0; i < p.changes.size(); ++i) {
+    const QueueStore::VisibilityChange& change = p.changes[i];
+    uint32_t shard = 0, local = 0, stamp = 0;
+    ReceiptStatus status = Locate(change.receipt, &shard, &local, &stamp);
+    if (status == ReceiptStatus::kOk) {
+      Shard& sh = shards_[shard];
+      MutexLock lock(&sh.mu);
+      if (sh.dead) {
+        status = ReceiptStatus::kGone;
+      } else if (local >= sh.slab.size()) {
+        status = ReceiptStatus::kMalformed;
+      } else {
+        Slot& s = sh.slab[local];
+        status = Judge(s, stamp, p.require_live_lease, now);
+        if (status == ReceiptStatus::kOk && s.state != SlotState::kReady &&
+            s.state != SlotState::kInFlight) {
+          status = ReceiptStatus::kGone;  // being moved
+        }
+        if (status == ReceiptStatus::kOk &&
+            change.invisible_until >
+                FromNanos(s.last_receive) + p.max_since_receive) {
+          status = ReceiptStatus::kBeyondLimit;
+        }
+        if (status == ReceiptStatus::kOk) {
+          if (s.state == SlotState::kInFlight) {
+            sh.wheel.Remove(sh.slab, local);
+            Bump(sh.in_flight, -1);
+          } else {
+            Bump(sh.ready, -1);
+          }
+          s.deadline = ToNanos(change.invisible_until);
+          if (s.deadline > now) {
+            s.state = SlotState::kInFlight;
+            Bump(sh.in_flight, 1);
+            ArmLocked(shard, local, now);
+          } else {
+            s.state = SlotState::kReady;
+            Bump(sh.ready, 1);
+            if (!s.in_ready) {
+              s.in_ready = true;
+              handles.push_back(Handle(SlotNumber(shard, local), s.birth));
+            }
+          }
+        }
+      }
+    }
+    p.statuses[i] = status;
+  }
+  Enqueue(handles.data(), handles.size());
+}
+
+void StandardQueue::ExpireRetentionLocked(uint32_t shard, int64_t cutoff) {
+  Shard& sh = shards_[shard];
+  if (sh.oldest_enqueue > cutoff) return;
+  int64_t oldest = kNever;
+  for (uint32_t local = 0; local < sh.slab.size(); ++local) {
+    Slot& s = sh.slab[local];
+    if (s.state == SlotState::kFree || s.state == SlotState::kMoving) continue;
+    const int64_t enqueued = ToNanos(s.msg.enqueue_time);
+    if (enqueued <= cutoff) {
+      FreeLocked(shard, local);
+    } else {
+      oldest = std::min(oldest, enqueued);
+    }
+  }
+  sh.oldest_enqueue = oldest;
+}
+
+QueueStore::QueueCounts StandardQueue::Count(const QueueStore::CountParams& p) {
+  const int64_t now = ToNanos(p.now);
+  Sweep(now);
+  const int64_t cutoff = ToNanos(p.now - p.retention);
+  QueueStore::QueueCounts counts;
+  for (uint32_t i = 0; i < kShards; ++i) {
+    Shard& sh = shards_[i];
+    MutexLock lock(&sh.mu);
+    if (sh.dead) continue;
+    if (cutoff != kAlways) ExpireRetentionLocked(i, cutoff);
+    counts.visible += sh.ready.load(std::memory_order_relaxed);
+    counts.in_flight += sh.in_flight.load(std::memory_order_relaxed);
+    counts.delayed += sh.delayed.load(std::memory_order_relaxed);
+  }
+  return counts;
+}
+
+void StandardQueue::Purge() {
+  for (uint32_t i = 0; i < kShards; ++i) {
+    Shard& sh = shards_[i];
+    MutexLock lock(&sh.mu);
+    if (sh.dead) continue;
+    for (uint32_t local = 0; local < sh.slab.size(); ++local) {
+      if (sh.slab[local].state != SlotState::kFree) FreeLocked(i, local);
+    }
+    sh.oldest_enqueue = kNever;
+    due_[i].store(kNever, std::memory_order_release);
+  }
+  // Handles left in the ready list are stale now; consumers skip them.
+}
+
+std::vector<QueueStore::PeekedMessage> StandardQueue::Peek(
+    const QueueStore::PeekParams& p) {
+  Sweep(ToNanos(p.now));
+  struct Key {
+    int64_t enqueued;
+    uint64_t order;
+    uint32_t shard;
+    bool operator<(const Key& o) const {
+      if (enqueued != o.enqueued) return enqueued < o.enqueued;
+      if (order != o.order) return order < o.order;
+      return shard < o.shard;
+    }
+  };
+  std::vector<std::pair<Key, QueueStore::PeekedMessage>> all;
+  for (uint32_t i = 0; i < kShards; ++i) {
+    Shard& sh = shards_[i];
+    MutexLock lock(&sh.mu);
+    if (sh.dead) continue;
+    std::vector<std::pair<Key, uint32_t>> keys;
+    for (uint32_t local = 0; local < sh.slab.size(); ++local) {
+      const Slot& s = sh.slab[local];
+      if (s.state == SlotState::kFree || s.state == SlotState::kMoving)
+        continue;
+      keys.push_back({{ToNanos(s.msg.enqueue_time), s.order, i}, local});
+    }
+    const size_t n = std::min(keys.size(), p.limit);
+    std::partial_sort(keys.begin(), keys.begin() + n, keys.end());
+    for (size_t k = 0; k < n; ++k) {
+      const Slot& s = sh.slab[keys[k].second];
+      QueueStore::PeekedMessage m;
+      m.message = s.msg;
+      if (s.state == SlotState::kReady) {
+        m.state = QueueStore::MessageState::kVisible;
+      } else {
+        m.state = s.state == SlotState::kDelayed
+                      ? QueueStore::MessageState::kDelayed
+                      : QueueStore::MessageState::kInFlight;
+        m.invisible_until = FromNanos(s.deadline);
+      }
+      all.emplace_back(keys[k].first, std::move(m));
+    }
+  }
+  std::sort(all.begin(), all.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<QueueStore::PeekedMessage> out;
+  out.reserve(std::min(all.size(), p.limit));
+  for (auto& [key, m] : all) {
+    if (out.size() >= p.limit) break;
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+void StandardQueue::TakeForMove(absl::Time now, int max,
+                                absl::Duration retention,
+                                std::vector<MoveCandidate>* out) {
+  Sweep(ToNanos(now));
+  const absl::Time cutoff = now - retention;
+  const size_t limit = max > 0 ? static_cast<size_t>(max) : 0;
+  uint64_t handle;
+  while (out->size() < limit && ready_.try_dequeue(handle)) {
+    const uint32_t slot = static_cast<uint32_t>(handle >> 32);
+    const uint32_t shard = slot & kShardMask;
+    const uint32_t local = slot >> kShardBits;
+    Shard& sh = shards_[shard];
+    MutexLock lock(&sh.mu);
+    if (sh.dead || local >= sh.slab.size()) continue;
+    Slot& s = sh.slab[local];
+    if (static_cast<uint32_t>(s.birth) != static_cast<uint32_t>(handle))
+      continue;
+    s.in_ready = false;
+    if (s.state != SlotState::kReady) continue;
+    if (s.msg.enqueue_time <= cutoff) {
+      FreeLocked(shard, local);
+      continue;
+    }
+    MoveCandidate& c = out->emplace_back();
+    c.message = s.msg;
+    c.slot = slot;
+    c.birth = s.birth;
+    c.state = SlotState::kReady;
+    s.state = SlotState::kMoving;
+    Bump(sh.ready, -1);
+  }
+}
+
+bool StandardQueue::FinishMove(const MoveCandidate& c, bool success) {
+  const uint32_t shard = c.slot & kShardMask;
+  const uint32_t local = c.slot >> kShardBits;
+  Shard& sh = shards_[shard];
+  uint64_t handle;
+  {
+    MutexLock lock(&sh.mu);
+    if (sh.dead || local >= sh.slab.size()) return false;
+    Slot& s = sh.slab[local];
+    if (s.state != SlotState::kMoving || s.birth != c.birth) return false;
+    if (success) {
+      FreeLocked(shard, local);
+      return true;
+    }
+    s.state = SlotState::kReady;
+    Bump(sh.ready, 1);
+    s.in_ready = true;
+    handle = Handle(c.slot, s.birth);
+  }
+  Enqueue(&handle, 1);
+  return false;
+}
+
+void StandardQueue::Clear() {
+  for (uint32_t i = 0; i < kShards; ++i) {
+    Shard& sh = shards_[i];
+    MutexLock lock(&sh.mu);
+    if (sh.dead) continue;
+    sh.dead = true;
+    for (uint32_t local = 0; local < sh.slab.size(); ++local) {
+      ctx_->Refund(sh.slab[local].bytes);
+    }
+    sh.slab.Release();
+    sh.wheel.Release();
+    sh.scratch = {};
+    sh.ready.store(0, std::memory_order_relaxed);
+    sh.delayed.store(0, std::memory_order_relaxed);
+    sh.in_flight.store(0, std::memory_order_relaxed);
+    due_[i].store(kNever, std::memory_order_release);
+  }
+  // Let the ready list recycle its blocks.
+  uint64_t handles[64];
+  while (ready_.try_dequeue_bulk(handles, 64) > 0) {
+  }
+  MutexLock lock(&dedup_mu_);
+  dedup_ = DedupTable();
+}
+
+}  // namespace ferry::memory_internal

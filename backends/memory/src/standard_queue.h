@@ -1,0 +1,123 @@
+// A standard queue of the memory backend.
+//
+// The ready list is a lock-free moodycamel::ConcurrentQueue of 8-byte handles
+// (slot number << 32 | low bits of the message's birth stamp). Messages live
+// in the slots of kShards shards; each shard has its own mutex, slab and
+// timing wheel (delay ends, lease ends). A producer thread appends to "its"
+// shard (a per-thread hint); every other operation locks only the shard of
+// the message it touches, so send -> receive -> delete takes no queue-wide
+// lock. A slot number is local index * kShards + shard.
+//
+// Deadlines are swept lazily: each shard publishes a lower bound of its
+// earliest deadline in one shared cache line (`due_`), and an operation that
+// finds a bound <= now locks that shard and advances its wheel. Bounds only
+// go stale by being too early (a cancelled lease), which costs one extra
+// sweep that recomputes the exact value.
+//
+// A handle in the ready list can be stale (the message was deleted, purged or
+// made invisible again); the consumer checks it under the shard lock and
+// skips it. `Slot::in_ready` keeps at most one live handle per message.
+#ifndef FERRY_BACKENDS_MEMORY_SRC_STANDARD_QUEUE_H_
+#define FERRY_BACKENDS_MEMORY_SRC_STANDARD_QUEUE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "concurrentqueue.h"
+#include "ferry/sync.h"
+#include "queue_base.h"
+#include "slab.h"
+#include "timer_wheel.h"
+
+namespace ferry::memory_internal {
+
+class StandardQueue final : public QueueBase {
+ public:
+  StandardQueue(Context* ctx, QueueId id);
+  ~StandardQueue() override;
+
+  void Append(std::span<QueueStore::AppendEntry> entries,
+              std::span<QueueStore::AppendOutcome> outcomes,
+              absl::Time now) override;
+  void AppendMoved(StoredMessage message, absl::Time now) override;
+  absl::Status Lease(const QueueStore::LeaseParams& p, QueueBase* dead_letter,
+                     QueueStore::LeaseResult* result) override;
+  void Ack(const QueueStore::AckParams& p) override;
+  void ChangeVisibility(const QueueStore::ChangeVisibilityParams& p) override;
+  QueueStore::QueueCounts Count(const QueueStore::CountParams& p) override;
+  void Purge() override;
+  std::vector<QueueStore::PeekedMessage> Peek(
+      const QueueStore::PeekParams& p) override;
+  void TakeForMove(absl::Time now, int max, absl::Duration retention,
+                   std::vector<MoveCandidate>* out) override;
+  bool FinishMove(const MoveCandidate& c, bool success) override;
+  void Clear() override;
+
+ private:
+  static constexpr int kShardBits = 3;
+  static constexpr uint32_t kShards = 1u << kShardBits;
+  static constexpr uint32_t kShardMask = kShards - 1;
+
+  struct alignas(64) Shard {
+    Mutex mu;
+    Slab slab ABSL_GUARDED_BY(mu);
+    TimerWheel wheel ABSL_GUARDED_BY(mu);
+    bool dead ABSL_GUARDED_BY(mu) = false;
+    uint64_t next_order ABSL_GUARDED_BY(mu) = 0;
+    // A lower bound of the enqueue times (ns) of the shard's messages.
+    int64_t oldest_enqueue ABSL_GUARDED_BY(mu) = kNever;
+    // Handles made ready while sweeping, enqueued in one bulk call.
+    std::vector<uint64_t> scratch ABSL_GUARDED_BY(mu);
+    // Written under mu, read without it.
+    std::atomic<int64_t> ready{0};
+    std::atomic<int64_t> delayed{0};
+    std::atomic<int64_t> in_flight{0};
+  };
+
+  static uint64_t Handle(uint32_t slot, uint64_t birth) {
+    return (uint64_t{slot} << 32) | static_cast<uint32_t>(birth);
+  }
+  static uint32_t SlotNumber(uint32_t shard, uint32_t local) {
+    return (local << kShardBits) | shard;
+  }
+
+  // Sweeps the wheels whose earliest deadline is <= now.
+  void Sweep(int64_t now);
+  void AdvanceLocked(uint32_t shard, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shards_[shard].mu);
+  // Arms the wheel for slot `local` (state and deadline already set).
+  void ArmLocked(uint32_t shard, uint32_t local, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shards_[shard].mu);
+  // Stores `m` in a fresh slot of the shard. Returns true, with the handle
+  // to enqueue, if it is visible now; false if it is delayed.
+  bool StoreLocked(uint32_t shard, StoredMessage&& m, uint32_t bytes,
+                   int64_t now, uint64_t* handle)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shards_[shard].mu);
+  // Removes the message (in any state) and frees the slot.
+  void FreeLocked(uint32_t shard, uint32_t local)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shards_[shard].mu);
+  // Drops messages past retention if the shard may hold any.
+  void ExpireRetentionLocked(uint32_t shard, int64_t cutoff)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shards_[shard].mu);
+  // Locates a receipt of this queue: kOk with *shard and *local set.
+  ReceiptStatus Locate(std::string_view receipt, uint32_t* shard,
+                       uint32_t* local, uint32_t* stamp) const;
+  int64_t InFlight() const;
+  absl::Time NextChange() const;
+  void Enqueue(const uint64_t* handles, size_t n);
+
+  Shard shards_[kShards];
+  // The shards' earliest-deadline bounds, in one cache line that is written
+  // rarely (a new earliest deadline, a sweep) and read by every Lease.
+  alignas(64) std::atomic<int64_t> due_[kShards];
+  alignas(64) moodycamel::ConcurrentQueue<uint64_t> ready_;
+  // Deduplication keys, if core ever sends them to a standard queue.
+  Mutex dedup_mu_;
+  DedupTable dedup_ ABSL_GUARDED_BY(dedup_mu_);
+};
+
+}  // namespace ferry::memory_internal
+
+#endif  // FERRY_BACKENDS_MEMORY_SRC_STANDARD_QUEUE_H_
