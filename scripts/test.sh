@@ -78,17 +78,19 @@ if [ ${#sources[@]} -eq 0 ]; then
   echo "no *.h / *.cc files tracked yet"
 else
   echo "checking ${#sources[@]} files"
-  unformatted=()
-  for f in "${sources[@]}"; do
-    clang-format-14 --dry-run -Werror "$f" >/dev/null 2>&1 || unformatted+=("$f")
-  done
-  if [ ${#unformatted[@]} -gt 0 ]; then
+  if ! format_errors=$(clang-format-14 --dry-run -Werror "${sources[@]}" 2>&1); then
+    mapfile -t unformatted < <(printf '%s\n' "$format_errors" |
+      sed -nE 's/^(.+):[0-9]+:[0-9]+: (error|warning): .*/\1/p' | sort -u)
+    if [ ${#unformatted[@]} -eq 0 ]; then
+      printf '%s\n' "$format_errors"
+      exit 1
+    fi
     echo "${#unformatted[@]} file(s) are not clang-formatted (.clang-format):"
     printf '  %s\n' "${unformatted[@]}"
     echo "--- required changes (first 200 lines):"
     for f in "${unformatted[@]}"; do
       clang-format-14 "$f" | diff -u --label "$f" --label "$f (formatted)" "$f" - || true
-    done | head -200
+    done | head -200 || true
     echo "--- fix with: clang-format-14 -i ${unformatted[*]}"
     exit 1
   fi
