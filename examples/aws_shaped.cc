@@ -91,7 +91,7 @@ int main() {
        .message_attributes = {
            {"Foo", {.data_type = "String", .string_value = "Bar"}}}});
   batch.entries.push_back(
-      {.id = "delayed-zero", .message_body = "no delay", .delay_seconds = 0});
+      {.id = "no-delay", .message_body = "no delay", .delay_seconds = 0});
   batch.entries.push_back(
       {.id = "bad", .message_body = std::string("bell \x07 character")});
   absl::StatusOr<ferry::SendMessageBatchResult> sent =

@@ -116,7 +116,7 @@ int main() {
   constexpr int64_t kExpectedSum = 55;
 
   Tally tally;
-  if (absl::Status s = Work(*jobs, absl::Milliseconds(200), 100, tally);
+  if (absl::Status s = Work(*jobs, absl::Milliseconds(100), 100, tally);
       !s.ok()) {
     return Fail("worker", s);
   }

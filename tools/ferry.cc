@@ -66,7 +66,7 @@ absl::Status Annotate(const absl::Status& s, absl::string_view what) {
 }
 
 // Long opaque strings (receipt handles) shortened for the transcript.
-std::string Abbreviate(absl::string_view s, size_t keep = 12) {
+std::string Abbreviate(absl::string_view s, size_t keep = 8) {
   if (s.size() <= keep) return std::string(s);
   return absl::StrCat(s.substr(0, keep), "... (", s.size(), " chars)");
 }
