@@ -289,3 +289,24 @@ std::unique_ptr<Backend> NewMemoryBackend(const MemoryBackendOptions& options) {
 }
 
 }  // namespace ferry
+
+// ThreadSanitizer does not model std::atomic_thread_fence (GCC says so with
+// -Wtsan), and moodycamel::ConcurrentQueue synchronises through fences, so
+// TSan reports races inside the queue's own code. This backend passes only
+// 8-byte handles through the queue and reads every message under its shard's
+// mutex after taking the handle, so none of its data depends on those fences.
+// The suppression matches moodycamel's frames only. (It lives in this file
+// because the program always links it when it uses the memory backend.)
+#if defined(__SANITIZE_THREAD__)
+#define FERRY_MEMORY_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define FERRY_MEMORY_TSAN 1
+#endif
+#endif
+#ifdef FERRY_MEMORY_TSAN
+extern "C" __attribute__((visibility("default"), used)) const char*
+__tsan_default_suppressions() {
+  return "race:moodycamel::ConcurrentQueue\n";
+}
+#endif

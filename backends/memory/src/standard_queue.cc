@@ -28,12 +28,16 @@ StandardQueue::StandardQueue(Context* ctx, QueueId id)
 
 StandardQueue::~StandardQueue() = default;
 
-void StandardQueue::Enqueue(const uint64_t* handles, size_t n) {
+void StandardQueue::EnqueueLocked(uint32_t shard, const uint64_t* handles,
+                                  size_t n) {
+  if (n == 0) return;
+  Shard& sh = shards_[shard];
+  if (!sh.token.has_value()) sh.token.emplace(ready_);
   // enqueue only fails when memory is exhausted.
   if (n == 1) {
-    ready_.enqueue(handles[0]);
-  } else if (n > 1) {
-    ready_.enqueue_bulk(handles, n);
+    ready_.enqueue(*sh.token, handles[0]);
+  } else {
+    ready_.enqueue_bulk(*sh.token, handles, n);
   }
 }
 
@@ -138,8 +142,8 @@ void StandardQueue::Append(std::span<QueueStore::AppendEntry> entries,
         handles[n++] = handle;
       }
     }
+    EnqueueLocked(shard, handles, n);
   }
-  Enqueue(handles, n);
 }
 
 void StandardQueue::AppendMoved(StoredMessage message, absl::Time now) {
@@ -147,18 +151,15 @@ void StandardQueue::AppendMoved(StoredMessage message, absl::Time now) {
   Shard& sh = shards_[shard];
   const uint32_t bytes = ctx_->ChargeFor(message);
   ctx_->Charge(bytes);
-  uint64_t handle;
-  bool ready;
-  {
-    MutexLock lock(&sh.mu);
-    if (sh.dead) {
-      ctx_->Refund(bytes);
-      return;
-    }
-    ready =
-        StoreLocked(shard, std::move(message), bytes, ToNanos(now), &handle);
+  MutexLock lock(&sh.mu);
+  if (sh.dead) {
+    ctx_->Refund(bytes);
+    return;
   }
-  if (ready) Enqueue(&handle, 1);
+  uint64_t handle;
+  if (StoreLocked(shard, std::move(message), bytes, ToNanos(now), &handle)) {
+    EnqueueLocked(shard, &handle, 1);
+  }
 }
 
 void StandardQueue::AdvanceLocked(uint32_t shard, int64_t now) {
@@ -176,7 +177,7 @@ void StandardQueue::AdvanceLocked(uint32_t shard, int64_t now) {
   });
   // Enqueued before the new bound is published: a thread that reads the
   // bound and skips the sweep finds the handles.
-  Enqueue(sh.scratch.data(), sh.scratch.size());
+  EnqueueLocked(shard, sh.scratch.data(), sh.scratch.size());
   due_[shard].store(sh.wheel.NextDeadline(sh.slab), std::memory_order_release);
 }
 
@@ -277,7 +278,11 @@ absl::Status StandardQueue::Lease(const QueueStore::LeaseParams& p,
           &lease.receipt);
     }
   }
-  Enqueue(again.data(), again.size());
+  for (uint64_t handle : again) {
+    const uint32_t shard = static_cast<uint32_t>(handle >> 32) & kShardMask;
+    MutexLock lock(&shards_[shard].mu);
+    if (!shards_[shard].dead) EnqueueLocked(shard, &handle, 1);
+  }
   for (StoredMessage& m : moved) {
     PrepareForDeadLetter(p, m);
     dead_letter->AppendMoved(std::move(m), p.now);
@@ -323,7 +328,6 @@ void StandardQueue::Ack(const QueueStore::AckParams& p) {
 void StandardQueue::ChangeVisibility(
     const QueueStore::ChangeVisibilityParams& p) {
   const int64_t now = ToNanos(p.now);
-  std::vector<uint64_t> handles;
   for (size_t i = 0; i < p.changes.size(); ++i) {
     const QueueStore::VisibilityChange& change = p.changes[i];
     uint32_t shard = 0, local = 0, stamp = 0;
@@ -364,7 +368,8 @@ void StandardQueue::ChangeVisibility(
             Bump(sh.ready, 1);
             if (!s.in_ready) {
               s.in_ready = true;
-              handles.push_back(Handle(SlotNumber(shard, local), s.birth));
+              const uint64_t handle = Handle(SlotNumber(shard, local), s.birth);
+              EnqueueLocked(shard, &handle, 1);
             }
           }
         }
@@ -372,7 +377,6 @@ void StandardQueue::ChangeVisibility(
     }
     p.statuses[i] = status;
   }
-  Enqueue(handles.data(), handles.size());
 }
 
 void StandardQueue::ExpireRetentionLocked(uint32_t shard, int64_t cutoff) {
@@ -513,22 +517,19 @@ bool StandardQueue::FinishMove(const MoveCandidate& c, bool success) {
   const uint32_t shard = c.slot & kShardMask;
   const uint32_t local = c.slot >> kShardBits;
   Shard& sh = shards_[shard];
-  uint64_t handle;
-  {
-    MutexLock lock(&sh.mu);
-    if (sh.dead || local >= sh.slab.size()) return false;
-    Slot& s = sh.slab[local];
-    if (s.state != SlotState::kMoving || s.birth != c.birth) return false;
-    if (success) {
-      FreeLocked(shard, local);
-      return true;
-    }
-    s.state = SlotState::kReady;
-    Bump(sh.ready, 1);
-    s.in_ready = true;
-    handle = Handle(c.slot, s.birth);
+  MutexLock lock(&sh.mu);
+  if (sh.dead || local >= sh.slab.size()) return false;
+  Slot& s = sh.slab[local];
+  if (s.state != SlotState::kMoving || s.birth != c.birth) return false;
+  if (success) {
+    FreeLocked(shard, local);
+    return true;
   }
-  Enqueue(&handle, 1);
+  s.state = SlotState::kReady;
+  Bump(sh.ready, 1);
+  s.in_ready = true;
+  const uint64_t handle = Handle(c.slot, s.birth);
+  EnqueueLocked(shard, &handle, 1);
   return false;
 }
 

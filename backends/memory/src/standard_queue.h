@@ -17,11 +17,19 @@
 // A handle in the ready list can be stale (the message was deleted, purged or
 // made invisible again); the consumer checks it under the shard lock and
 // skips it. `Slot::in_ready` keeps at most one live handle per message.
+//
+// Each shard enqueues through its own explicit producer token, under the
+// shard's mutex: the ready list has at most kShards sub-queues (so an empty
+// poll scans few), token enqueues are the fastest kind, and explicit
+// producers recycle blocks through per-slot flags rather than the implicit
+// producers' counter (whose memory ordering is weaker than it should be on
+// non-x86 CPUs; moodycamel issue #404).
 #ifndef FERRY_BACKENDS_MEMORY_SRC_STANDARD_QUEUE_H_
 #define FERRY_BACKENDS_MEMORY_SRC_STANDARD_QUEUE_H_
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -70,6 +78,8 @@ class StandardQueue final : public QueueBase {
     int64_t oldest_enqueue ABSL_GUARDED_BY(mu) = kNever;
     // Handles made ready while sweeping, enqueued in one bulk call.
     std::vector<uint64_t> scratch ABSL_GUARDED_BY(mu);
+    // This shard's producer in the ready list (created on first use).
+    std::optional<moodycamel::ProducerToken> token ABSL_GUARDED_BY(mu);
     // Written under mu, read without it.
     std::atomic<int64_t> ready{0};
     std::atomic<int64_t> delayed{0};
@@ -106,13 +116,16 @@ class StandardQueue final : public QueueBase {
                        uint32_t* local, uint32_t* stamp) const;
   int64_t InFlight() const;
   absl::Time NextChange() const;
-  void Enqueue(const uint64_t* handles, size_t n);
+  // Puts handles in the ready list through the shard's producer.
+  void EnqueueLocked(uint32_t shard, const uint64_t* handles, size_t n)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shards_[shard].mu);
 
+  // Declared first: destroyed after the shards' producer tokens.
+  moodycamel::ConcurrentQueue<uint64_t> ready_;
   Shard shards_[kShards];
   // The shards' earliest-deadline bounds, in one cache line that is written
   // rarely (a new earliest deadline, a sweep) and read by every Lease.
   alignas(64) std::atomic<int64_t> due_[kShards];
-  alignas(64) moodycamel::ConcurrentQueue<uint64_t> ready_;
   // Deduplication keys, if core ever sends them to a standard queue.
   Mutex dedup_mu_;
   DedupTable dedup_ ABSL_GUARDED_BY(dedup_mu_);
