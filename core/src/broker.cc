@@ -31,10 +31,12 @@ namespace {
 internal::StringMap ToAttributes(const QueueOptions& o) {
   internal::StringMap a;
   auto seconds = [](absl::Duration d) {
-    return std::to_string(absl::ToInt64Seconds(absl::Ceil(d, absl::Seconds(1))));
+    return std::to_string(
+        absl::ToInt64Seconds(absl::Ceil(d, absl::Seconds(1))));
   };
   if (o.fifo) a["FifoQueue"] = "true";
-  if (o.visibility_timeout) a["VisibilityTimeout"] = seconds(*o.visibility_timeout);
+  if (o.visibility_timeout)
+    a["VisibilityTimeout"] = seconds(*o.visibility_timeout);
   if (o.retention) a["MessageRetentionPeriod"] = seconds(*o.retention);
   if (o.delivery_delay) a["DelaySeconds"] = seconds(*o.delivery_delay);
   if (o.receive_wait_time) {
@@ -71,18 +73,16 @@ absl::StatusOr<Queue> Broker::CreateQueue(std::string_view name,
 }
 
 absl::StatusOr<Queue> Broker::GetQueue(std::string_view name) {
-  FERRY_ASSIGN_OR_RETURN(
-      std::shared_ptr<internal::QueueState> state,
-      engine_->FindQueue(engine_->DefaultAccount(), engine_->DefaultRegion(),
-                         name));
+  FERRY_ASSIGN_OR_RETURN(std::shared_ptr<internal::QueueState> state,
+                         engine_->FindQueue(engine_->DefaultAccount(),
+                                            engine_->DefaultRegion(), name));
   return Queue(std::move(state));
 }
 
 absl::Status Broker::DeleteQueue(std::string_view name) {
-  FERRY_ASSIGN_OR_RETURN(
-      std::shared_ptr<internal::QueueState> state,
-      engine_->FindQueue(engine_->DefaultAccount(), engine_->DefaultRegion(),
-                         name));
+  FERRY_ASSIGN_OR_RETURN(std::shared_ptr<internal::QueueState> state,
+                         engine_->FindQueue(engine_->DefaultAccount(),
+                                            engine_->DefaultRegion(), name));
   return engine_->DeleteQueue(*state);
 }
 

@@ -17,12 +17,14 @@ namespace {
 
 constexpr std::string_view kDeletedQueuesTable = "sqs.deleted-queues";
 constexpr std::string_view kPurgesTable = "sqs.purges";
-constexpr absl::Duration kMaxTotalVisibility = absl::Seconds(kMaxVisibilityTimeout);
+constexpr absl::Duration kMaxTotalVisibility =
+    absl::Seconds(kMaxVisibilityTimeout);
 constexpr absl::Duration kReceiveAttemptWindow = absl::Minutes(5);
 
 }  // namespace
 
-// ---- ConsumerRegistry ---------------------------------------------------------
+// ---- ConsumerRegistry
+// ---------------------------------------------------------
 
 bool ConsumerRegistry::Add(Member* member) {
   MutexLock lock(&mu_);
@@ -45,7 +47,8 @@ void ConsumerRegistry::StopAll() {
   members_.clear();
 }
 
-// ---- QueueState --------------------------------------------------------------
+// ---- QueueState
+// --------------------------------------------------------------
 
 QueueState::QueueState(Engine* engine, std::string account, std::string region,
                        std::string name, QueueRecord record, QueueConfig config)
@@ -74,7 +77,8 @@ void QueueState::Notify() {
   }
 }
 
-// ---- Engine ------------------------------------------------------------------
+// ---- Engine
+// ------------------------------------------------------------------
 
 Engine::Engine(const BrokerOptions& options, std::unique_ptr<Backend> backend)
     : options_(options),
@@ -143,9 +147,9 @@ absl::StatusOr<std::shared_ptr<QueueState>> Engine::LoadQueue(
   if (!ParseQueueArn(arn, &name)) {
     return absl::DataLossError(absl::StrCat("bad queue key ", AsAbsl(arn)));
   }
-  auto state = std::make_shared<QueueState>(this, name.account, name.region,
-                                            name.name, *std::move(record),
-                                            std::move(config));
+  auto state =
+      std::make_shared<QueueState>(this, name.account, name.region, name.name,
+                                   *std::move(record), std::move(config));
   MutexLock lock(&mu_);
   auto [it, inserted] = queues_.try_emplace(std::string(arn), state);
   if (!inserted) {
@@ -182,7 +186,8 @@ absl::StatusOr<std::shared_ptr<QueueState>> Engine::CreateQueue(
     const StringMap& attributes, const StringMap& tags) {
   bool fifo = false;
   if (auto it = attributes.find("FifoQueue"); it != attributes.end()) {
-    if (!ParseBool(it->second, &fifo)) return InvalidAttributeValue("FifoQueue");
+    if (!ParseBool(it->second, &fifo))
+      return InvalidAttributeValue("FifoQueue");
     if (!fifo) return UnknownAttribute("FifoQueue");
   }
   if (!IsValidQueueName(name, fifo)) {
@@ -235,9 +240,13 @@ absl::StatusOr<std::shared_ptr<QueueState>> Engine::CreateQueue(
       ParseInt64(tombstone->value, &deleted_ns);
       if (now < absl::FromUnixNanos(deleted_ns) +
                     options_.strict.queue_recreate_wait) {
-        return SqsError("QueueDeletedRecently",
-                        "You must wait 60 seconds after deleting a queue "
-                        "before you can create another with the same name.");
+        return SqsError(
+            "QueueDeletedRecently",
+            absl::StrCat(
+                "You must wait ",
+                absl::ToInt64Seconds(options_.strict.queue_recreate_wait),
+                " seconds after deleting a queue before you can "
+                "create another with the same name."));
       }
     }
   }
@@ -251,17 +260,16 @@ absl::StatusOr<std::shared_ptr<QueueState>> Engine::CreateQueue(
       [this](std::string_view a) { return LookupDeadLetter(a); }, &config));
   for (const auto& [k, v] : tags) config.tags[k] = v;
   std::string encoded = EncodeQueueConfig(config);
-  absl::StatusOr<QueueRecord> record = store_.CreateQueue(
-      {.key = arn, .fifo = fifo, .config = encoded});
+  absl::StatusOr<QueueRecord> record =
+      store_.CreateQueue({.key = arn, .fifo = fifo, .config = encoded});
   if (absl::IsAlreadyExists(record.status())) {
     // Lost a race with another creator: apply the idempotency rule to it.
     return CreateQueue(account, region, name, attributes, tags);
   }
   if (!record.ok()) return record.status();
-  auto state = std::make_shared<QueueState>(this, std::string(account),
-                                            std::string(region),
-                                            std::string(name), *std::move(record),
-                                            std::move(config));
+  auto state = std::make_shared<QueueState>(
+      this, std::string(account), std::string(region), std::string(name),
+      *std::move(record), std::move(config));
   MutexLock lock(&mu_);
   queues_[arn] = state;
   return state;
@@ -283,7 +291,8 @@ absl::Status Engine::DeleteQueue(QueueState& queue) {
     std::string key = queue.arn();
     std::string value = std::to_string(absl::ToUnixNanos(clock_.Now()));
     for (int attempt = 0; attempt < 8; ++attempt) {
-      FERRY_ASSIGN_OR_RETURN(auto old, backend_->kv().Get(kDeletedQueuesTable, key));
+      FERRY_ASSIGN_OR_RETURN(auto old,
+                             backend_->kv().Get(kDeletedQueuesTable, key));
       absl::StatusOr<uint64_t> v = backend_->kv().CompareAndSwap(
           kDeletedQueuesTable, key, old ? old->version : 0, value);
       if (v.ok() || !absl::IsAborted(v.status())) break;
@@ -312,10 +321,10 @@ absl::Status Engine::UpdateConfig(
     FERRY_RETURN_IF_ERROR(mutate(next));
     next.last_modified = clock_.Now();
     std::string encoded = EncodeQueueConfig(next);
-    absl::StatusOr<uint64_t> version = store_.UpdateQueueConfig(
-        {.queue = queue.id(),
-         .expected_version = queue.config_version(),
-         .config = encoded});
+    absl::StatusOr<uint64_t> version =
+        store_.UpdateQueueConfig({.queue = queue.id(),
+                                  .expected_version = queue.config_version(),
+                                  .config = encoded});
     if (version.ok()) {
       queue.PublishConfig(std::move(next), *version);
       queue.Notify();
@@ -343,7 +352,8 @@ absl::Status Engine::SetAttributes(QueueState& queue,
   });
 }
 
-// ---- Messages ----------------------------------------------------------------
+// ---- Messages
+// ----------------------------------------------------------------
 
 absl::Status Engine::Send(QueueState& queue,
                           std::span<const OutgoingMessage> messages,
@@ -405,9 +415,8 @@ absl::Status Engine::Send(QueueState& queue,
     outcome_heap.resize(n);
     store_outcomes = outcome_heap.data();
   }
-  absl::Status s = store_.Append({.entries = {entries, n},
-                                  .outcomes = {store_outcomes, n},
-                                  .now = now});
+  absl::Status s = store_.Append(
+      {.entries = {entries, n}, .outcomes = {store_outcomes, n}, .now = now});
   if (!s.ok()) {
     if (absl::IsNotFound(s)) {
       queue.MarkDeleted();
@@ -482,8 +491,10 @@ absl::StatusOr<std::vector<QueueStore::LeasedMessage>> Engine::Receive(
         changes.push_back({l.receipt, now + absl::Seconds(visibility)});
       }
       std::vector<ReceiptStatus> st(changes.size());
-      FERRY_RETURN_IF_ERROR(store_.ChangeVisibility(
-          {.queue = queue.id(), .changes = changes, .statuses = st, .now = now}));
+      FERRY_RETURN_IF_ERROR(store_.ChangeVisibility({.queue = queue.id(),
+                                                     .changes = changes,
+                                                     .statuses = st,
+                                                     .now = now}));
       return it->second.leases;
     }
   }
@@ -497,8 +508,8 @@ absl::StatusOr<std::vector<QueueStore::LeasedMessage>> Engine::Receive(
     const uint64_t seq = queue.notify_sequence();
     const absl::Time now = clock_.Now();
     if (deadline == absl::InfinitePast()) deadline = now + wait;
-    absl::StatusOr<QueueStore::LeaseResult> result =
-        store_.Lease(LeaseParamsFor(queue, now, params.max_messages, visibility));
+    absl::StatusOr<QueueStore::LeaseResult> result = store_.Lease(
+        LeaseParamsFor(queue, now, params.max_messages, visibility));
     if (!result.ok() || !result->leases.empty() || now >= deadline ||
         wait <= absl::ZeroDuration()) {
       if (wait > absl::ZeroDuration()) queue.waiters_.fetch_sub(1);
@@ -507,7 +518,9 @@ absl::StatusOr<std::vector<QueueStore::LeasedMessage>> Engine::Receive(
           queue.MarkDeleted();
           return QueueDoesNotExist();
         }
-        if (absl::IsResourceExhausted(result.status()) &&
+        // AWS reports the in-flight quota only to short polls of standard
+        // queues; FIFO queues and long polls just get nothing.
+        if (absl::IsResourceExhausted(result.status()) && !queue.fifo() &&
             wait <= absl::ZeroDuration()) {
           return SqsError("OverLimit",
                           "Too many messages in flight for this queue.");
@@ -517,7 +530,8 @@ absl::StatusOr<std::vector<QueueStore::LeasedMessage>> Engine::Receive(
       }
       if (result->moved_to_dead_letter > 0) {
         // The dead-letter queue gained messages: wake its long polls.
-        if (auto dlq = FindQueueByArn(config.dead_letter_target_arn); dlq.ok()) {
+        if (auto dlq = FindQueueByArn(config.dead_letter_target_arn);
+            dlq.ok()) {
           (*dlq)->Notify();
         }
       }
@@ -544,28 +558,37 @@ absl::StatusOr<std::vector<QueueStore::LeasedMessage>> Engine::Receive(
     // Nothing yet: wait for a notification, the next visibility change, or
     // the end of the poll.
     if (!guard.has_value()) guard.emplace(*this);
-    if (guard->cancelled() || shutting_down()) {
+    auto cancelled = [&] {
+      return params.cancelled != nullptr &&
+             params.cancelled->load(std::memory_order_acquire);
+    };
+    if (guard->cancelled() || shutting_down() || cancelled()) {
       queue.waiters_.fetch_sub(1);
-      return absl::CancelledError("the broker is shutting down");
+      return absl::CancelledError(cancelled() ? "the receive was cancelled"
+                                              : "the broker is shutting down");
     }
     {
       MutexLock lock(&queue.wait_mu_);
-      if (queue.notify_sequence() == seq && !shutting_down() && !queue.deleted()) {
-        clock_.WaitUntil(queue.wait_cv_, std::min(deadline, result->next_change));
+      if (queue.notify_sequence() == seq && !shutting_down() &&
+          !queue.deleted() && !cancelled()) {
+        clock_.WaitUntil(queue.wait_cv_,
+                         std::min(deadline, result->next_change));
       }
     }
     queue.waiters_.fetch_sub(1, std::memory_order_seq_cst);
-    if (shutting_down()) return absl::CancelledError("the broker is shutting down");
+    if (shutting_down())
+      return absl::CancelledError("the broker is shutting down");
+    if (cancelled()) return absl::CancelledError("the receive was cancelled");
     if (queue.deleted()) return QueueDoesNotExist();
   }
 }
 
 namespace {
 
-void InvalidateAttempt(QueueState& queue, std::string_view receipt,
-                       Mutex& mu,
-                       absl::flat_hash_map<std::string, std::string>& of_receipt,
-                       absl::FunctionRef<void(const std::string&)> invalidate) {
+void InvalidateAttempt(
+    QueueState& queue, std::string_view receipt, Mutex& mu,
+    absl::flat_hash_map<std::string, std::string>& of_receipt,
+    absl::FunctionRef<void(const std::string&)> invalidate) {
   MutexLock lock(&mu);
   auto it = of_receipt.find(AsAbsl(receipt));
   if (it == of_receipt.end()) return;
@@ -579,9 +602,10 @@ absl::Status ReceiptError(ReceiptStatus status, std::string_view receipt,
     case ReceiptStatus::kOk:
       return absl::OkStatus();
     case ReceiptStatus::kMalformed:
-      return SqsError("ReceiptHandleIsInvalid",
-                      absl::StrCat("The input receipt handle \"", AsAbsl(receipt),
-                                   "\" is not a valid receipt handle."));
+      return SqsError(
+          "ReceiptHandleIsInvalid",
+          absl::StrCat("The input receipt handle \"", AsAbsl(receipt),
+                       "\" is not a valid receipt handle."));
     case ReceiptStatus::kWrongQueue:
       return SqsError("ReceiptHandleIsInvalid",
                       absl::StrCat("The receipt handle \"", AsAbsl(receipt),
@@ -603,7 +627,8 @@ absl::Status ReceiptError(ReceiptStatus status, std::string_view receipt,
 
 }  // namespace
 
-void Engine::Delete(QueueState& queue, std::span<const std::string_view> receipts,
+void Engine::Delete(QueueState& queue,
+                    std::span<const std::string_view> receipts,
                     std::span<absl::Status> statuses) {
   if (queue.deleted()) {
     for (auto& s : statuses) s = QueueDoesNotExist();
@@ -673,12 +698,13 @@ void Engine::ChangeVisibility(QueueState& queue,
   }
   if (changes.empty()) return;
   std::vector<ReceiptStatus> store_statuses(changes.size());
-  absl::Status s = store_.ChangeVisibility({.queue = queue.id(),
-                                            .changes = changes,
-                                            .statuses = store_statuses,
-                                            .now = now,
-                                            .max_since_receive = kMaxTotalVisibility,
-                                            .require_live_lease = queue.fifo()});
+  absl::Status s =
+      store_.ChangeVisibility({.queue = queue.id(),
+                               .changes = changes,
+                               .statuses = store_statuses,
+                               .now = now,
+                               .max_since_receive = kMaxTotalVisibility,
+                               .require_live_lease = queue.fifo()});
   if (!s.ok()) {
     if (absl::IsNotFound(s)) {
       queue.MarkDeleted();
@@ -710,29 +736,32 @@ void Engine::ChangeVisibility(QueueState& queue,
   queue.Notify();
 }
 
+absl::Status Engine::PurgeInProgress(std::string_view name) const {
+  return SqsError(
+      "PurgeQueueInProgress",
+      absl::StrCat("Only one PurgeQueue operation on ", AsAbsl(name),
+                   " is allowed every ",
+                   absl::ToInt64Seconds(options_.strict.purge_interval),
+                   " seconds."));
+}
+
 absl::Status Engine::Purge(QueueState& queue) {
   if (queue.deleted()) return QueueDoesNotExist();
   if (options_.strict.enabled) {
     absl::Time now = clock_.Now();
-    FERRY_ASSIGN_OR_RETURN(auto last, backend_->kv().Get(kPurgesTable, queue.arn()));
+    FERRY_ASSIGN_OR_RETURN(auto last,
+                           backend_->kv().Get(kPurgesTable, queue.arn()));
     if (last.has_value()) {
       int64_t ns = 0;
       ParseInt64(last->value, &ns);
       if (now < absl::FromUnixNanos(ns) + options_.strict.purge_interval) {
-        return SqsError("PurgeQueueInProgress",
-                        absl::StrCat("Only one PurgeQueue operation on ",
-                                     queue.name(),
-                                     " is allowed every 60 seconds."));
+        return PurgeInProgress(queue.name());
       }
     }
     absl::StatusOr<uint64_t> v = backend_->kv().CompareAndSwap(
         kPurgesTable, queue.arn(), last ? last->version : 0,
         std::to_string(absl::ToUnixNanos(now)));
-    if (absl::IsAborted(v.status())) {
-      return SqsError("PurgeQueueInProgress",
-                      absl::StrCat("Only one PurgeQueue operation on ",
-                                   queue.name(), " is allowed every 60 seconds."));
-    }
+    if (absl::IsAborted(v.status())) return PurgeInProgress(queue.name());
     FERRY_RETURN_IF_ERROR(v.status());
   }
   absl::Status s = store_.Purge(queue.id());
@@ -746,10 +775,10 @@ absl::Status Engine::Purge(QueueState& queue) {
 absl::StatusOr<QueueStore::QueueCounts> Engine::Counts(QueueState& queue) {
   if (queue.deleted()) return QueueDoesNotExist();
   const QueueConfig& config = queue.config();
-  QueueStore::CountParams p{.queue = queue.id(),
-                            .now = clock_.Now(),
-                            .retention =
-                                absl::Seconds(config.message_retention_period)};
+  QueueStore::CountParams p{
+      .queue = queue.id(),
+      .now = clock_.Now(),
+      .retention = absl::Seconds(config.message_retention_period)};
   if (queue.fifo()) p.retroactive_delay = absl::Seconds(config.delay_seconds);
   absl::StatusOr<QueueStore::QueueCounts> counts = store_.Count(p);
   if (absl::IsNotFound(counts.status())) {
@@ -762,7 +791,11 @@ absl::StatusOr<QueueStore::QueueCounts> Engine::Counts(QueueState& queue) {
 absl::StatusOr<std::vector<QueueStore::PeekedMessage>> Engine::Peek(
     QueueState& queue, size_t limit) {
   if (queue.deleted()) return QueueDoesNotExist();
-  QueueStore::PeekParams p{.queue = queue.id(), .now = clock_.Now(), .limit = limit};
+  QueueStore::PeekParams p{
+      .queue = queue.id(),
+      .now = clock_.Now(),
+      .limit = limit,
+      .retention = absl::Seconds(queue.config().message_retention_period)};
   if (queue.fifo()) {
     p.retroactive_delay = absl::Seconds(queue.config().delay_seconds);
   }

@@ -119,7 +119,8 @@ class QueueState {
     bool invalidated = false;
   };
   Mutex attempts_mu_;
-  absl::flat_hash_map<std::string, Attempt> attempts_ ABSL_GUARDED_BY(attempts_mu_);
+  absl::flat_hash_map<std::string, Attempt> attempts_
+      ABSL_GUARDED_BY(attempts_mu_);
   absl::flat_hash_map<std::string, std::string> attempt_of_receipt_
       ABSL_GUARDED_BY(attempts_mu_);
 };
@@ -134,8 +135,11 @@ struct SendOutcome {
 struct ReceiveParams {
   int max_messages = 1;
   std::optional<int64_t> visibility_timeout;  // seconds; nullopt: queue's
-  std::optional<absl::Duration> wait_time;     // nullopt: queue's
+  std::optional<absl::Duration> wait_time;    // nullopt: queue's
   std::optional<std::string> receive_request_attempt_id;  // FIFO only
+  // When set and true, a waiting receive returns kCancelled (push consumers
+  // stopping). The setter must call QueueState::Notify afterwards.
+  const std::atomic<bool>* cancelled = nullptr;
 };
 
 class Engine {
@@ -163,26 +167,28 @@ class Engine {
       std::string_view account, std::string_view region, std::string_view name,
       const StringMap& attributes, const StringMap& tags);
   // QueueDoesNotExist if absent.
-  absl::StatusOr<std::shared_ptr<QueueState>> FindQueue(std::string_view account,
-                                                        std::string_view region,
-                                                        std::string_view name);
-  absl::StatusOr<std::shared_ptr<QueueState>> FindQueueByArn(std::string_view arn);
+  absl::StatusOr<std::shared_ptr<QueueState>> FindQueue(
+      std::string_view account, std::string_view region, std::string_view name);
+  absl::StatusOr<std::shared_ptr<QueueState>> FindQueueByArn(
+      std::string_view arn);
   absl::Status DeleteQueue(QueueState& queue);
   absl::StatusOr<std::vector<QueueRecord>> ListQueueRecords(
-      std::string_view account, std::string_view region, std::string_view prefix,
-      std::string_view start_after, size_t limit);
+      std::string_view account, std::string_view region,
+      std::string_view prefix, std::string_view start_after, size_t limit);
   // Applies attribute changes (SetQueueAttributes, tags, permissions) with
   // the store's compare-and-swap; `mutate` edits a copy of the config.
-  absl::Status UpdateConfig(QueueState& queue,
-                            absl::FunctionRef<absl::Status(QueueConfig&)> mutate);
+  absl::Status UpdateConfig(
+      QueueState& queue, absl::FunctionRef<absl::Status(QueueConfig&)> mutate);
   absl::Status SetAttributes(QueueState& queue, const StringMap& attributes);
 
   // ---- Messages ------------------------------------------------------------
   // Sends validated-or-not messages; per-message validation failures go to
   // `statuses` (same size as `messages`) and the rest are appended together.
   // Returns an error only when nothing could be stored.
-  absl::Status Send(QueueState& queue, std::span<const OutgoingMessage> messages,
-                    std::string_view sender_id, std::span<absl::Status> statuses,
+  absl::Status Send(QueueState& queue,
+                    std::span<const OutgoingMessage> messages,
+                    std::string_view sender_id,
+                    std::span<absl::Status> statuses,
                     std::span<SendOutcome> outcomes);
   absl::StatusOr<std::vector<QueueStore::LeasedMessage>> Receive(
       QueueState& queue, const ReceiveParams& params);
@@ -196,7 +202,7 @@ class Engine {
   absl::Status Purge(QueueState& queue);
   absl::StatusOr<QueueStore::QueueCounts> Counts(QueueState& queue);
   absl::StatusOr<std::vector<QueueStore::PeekedMessage>> Peek(QueueState& queue,
-                                                             size_t limit);
+                                                              size_t limit);
 
   // ---- Move tasks ----------------------------------------------------------
   absl::StatusOr<std::string> StartMoveTask(const RequestContext& ctx,
@@ -232,6 +238,7 @@ class Engine {
   QueueStore::LeaseParams LeaseParamsFor(QueueState& queue, absl::Time now,
                                          int max, int64_t visibility);
   absl::Status AdvanceMoveTasks(absl::Time now);
+  absl::Status PurgeInProgress(std::string_view queue_name) const;
 
   BrokerOptions options_;
   Clock& clock_;

@@ -45,8 +45,8 @@ bool IsValidAttributeName(std::string_view name) {
     return false;
   }
   for (unsigned char c : name) {
-    bool ok = c >= 0x80 || absl::ascii_isalnum(c) || c == '_' || c == '-' ||
-              c == '.';
+    bool ok =
+        c >= 0x80 || absl::ascii_isalnum(c) || c == '_' || c == '-' || c == '.';
     if (!ok) return false;
   }
   return IsValidUtf8(name);
@@ -55,10 +55,9 @@ bool IsValidAttributeName(std::string_view name) {
 // "String", "Number" or "Binary", optionally followed by ".label".
 std::string_view BaseType(std::string_view data_type) {
   for (std::string_view base : {"String", "Number", "Binary"}) {
-    if (data_type == base ||
-        (data_type.size() > base.size() + 1 &&
-         data_type.substr(0, base.size()) == base &&
-         data_type[base.size()] == '.')) {
+    if (data_type == base || (data_type.size() > base.size() + 1 &&
+                              data_type.substr(0, base.size()) == base &&
+                              data_type[base.size()] == '.')) {
       return base;
     }
   }
@@ -92,9 +91,9 @@ bool IsNumber(std::string_view v) {
 
 absl::Status ValidateAttributes(const MessageAttributeMap& attributes) {
   if (attributes.size() > kMaxAttributes) {
-    return InvalidParameter(absl::StrCat("Number of message attributes [",
-                                         attributes.size(),
-                                         "] exceeds the allowed maximum [10]."));
+    return InvalidParameter(
+        absl::StrCat("Number of message attributes [", attributes.size(),
+                     "] exceeds the allowed maximum [10]."));
   }
   for (const auto& [name, value] : attributes) {
     if (!IsValidAttributeName(name)) {
@@ -115,10 +114,9 @@ absl::Status ValidateAttributes(const MessageAttributeMap& attributes) {
     const std::string& v =
         base == "Binary" ? value.binary_value : value.string_value;
     if (v.empty()) {
-      return InvalidParameter(
-          absl::StrCat("Message (user) attribute '", name,
-                       "' must contain a non-empty value of type '",
-                       AsAbsl(base), "'."));
+      return InvalidParameter(absl::StrCat(
+          "Message (user) attribute '", name,
+          "' must contain a non-empty value of type '", AsAbsl(base), "'."));
     }
     if (base == "String" && !IsXmlText(v)) {
       return InvalidParameter(absl::StrCat(
@@ -128,9 +126,9 @@ absl::Status ValidateAttributes(const MessageAttributeMap& attributes) {
           "#x10FFFF"));
     }
     if (base == "Number" && !IsNumber(v)) {
-      return InvalidParameter(absl::StrCat(
-          "Can't cast the value of message (user) attribute '", name,
-          "' to a number."));
+      return InvalidParameter(
+          absl::StrCat("Can't cast the value of message (user) attribute '",
+                       name, "' to a number."));
     }
   }
   return absl::OkStatus();
@@ -138,13 +136,15 @@ absl::Status ValidateAttributes(const MessageAttributeMap& attributes) {
 
 }  // namespace
 
-int64_t MessageSize(std::string_view body, const MessageAttributeMap* attributes) {
+int64_t MessageSize(std::string_view body,
+                    const MessageAttributeMap* attributes) {
   int64_t size = static_cast<int64_t>(body.size());
   if (attributes != nullptr) {
     for (const auto& [name, value] : *attributes) {
-      size += name.size() + value.data_type.size() +
-              (BaseType(value.data_type) == "Binary" ? value.binary_value.size()
-                                                     : value.string_value.size());
+      size +=
+          name.size() + value.data_type.size() +
+          (BaseType(value.data_type) == "Binary" ? value.binary_value.size()
+                                                 : value.string_value.size());
     }
   }
   return size;
@@ -164,9 +164,10 @@ absl::Status ValidateOutgoing(const QueueConfig& config,
   }
   if (MessageSize(m.body, m.attributes) > config.maximum_message_size) {
     return InvalidParameter(absl::StrCat(
-        "One or more parameters are invalid. Reason: Message must be shorter "
-        "than ",
-        config.maximum_message_size, " bytes."));
+        m.batch_entry ? "One or more parameters cannot be validated."
+                      : "One or more parameters are invalid.",
+        " Reason: Message must be shorter than ", config.maximum_message_size,
+        " bytes."));
   }
   if (m.delay_seconds.has_value()) {
     int64_t d = *m.delay_seconds;
@@ -243,7 +244,7 @@ std::string DeduplicationKey(const QueueConfig& config,
 bool AttributeNameSelected(const std::vector<std::string>& selectors,
                            std::string_view name) {
   for (const std::string& s : selectors) {
-    if (s == "All" || s == ".*" || s == name) return true;
+    if (s == "All" || s == ".*" || s == "*" || s == name) return true;
     if (s.size() > 2 && absl::EndsWith(s, ".*") &&
         absl::StartsWith(AsAbsl(name),
                          absl::string_view(s.data(), s.size() - 1))) {
@@ -282,7 +283,8 @@ std::map<std::string, std::string> SystemAttributes(
     return all || std::find(names.begin(), names.end(), n) != names.end();
   };
   if (wanted("SenderId")) out["SenderId"] = m.sender_id;
-  if (wanted("SentTimestamp")) out["SentTimestamp"] = FormatEpochMillis(m.sent_time);
+  if (wanted("SentTimestamp"))
+    out["SentTimestamp"] = FormatEpochMillis(m.sent_time);
   if (wanted("ApproximateReceiveCount")) {
     out["ApproximateReceiveCount"] = std::to_string(m.receive_count);
   }

@@ -30,6 +30,8 @@ struct OutgoingMessage {
   std::optional<std::string_view> message_group_id;
   std::optional<std::string_view> deduplication_id;
   std::string_view trace_header;
+  // An entry of SendMessageBatch: AWS words the size error differently there.
+  bool batch_entry = false;
 };
 
 // Validates `message` against the queue's configuration.
@@ -43,7 +45,8 @@ absl::Status ValidateSystemAttributes(const MessageAttributeMap& attributes,
 
 // Bytes counted against MaximumMessageSize: body plus every attribute's name,
 // type and value.
-int64_t MessageSize(std::string_view body, const MessageAttributeMap* attributes);
+int64_t MessageSize(std::string_view body,
+                    const MessageAttributeMap* attributes);
 
 // The deduplication id of a FIFO message: the given one, or the SHA-256 of the
 // body under content-based deduplication.

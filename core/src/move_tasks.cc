@@ -37,16 +37,23 @@ struct MoveTask {
   int64_t started_ms = 0;
 };
 
-std::string TaskKey(const MoveTask& t) {
-  return absl::StrCat(t.source_arn, "\x1f", absl::StrFormat("%020d", t.started_ms),
-                      "\x1f", t.id);
+// Keys sort by start time, then by the order tasks were started within one
+// millisecond, so listings are newest first even under a manual clock.
+std::string TaskKey(const MoveTask& t, size_t ordinal) {
+  return absl::StrCat(t.source_arn, "\x1f",
+                      absl::StrFormat("%020d", t.started_ms), "\x1f",
+                      absl::StrFormat("%010d", ordinal), "\x1f", t.id);
 }
 
 std::string Encode(const MoveTask& t) {
-  Json j = {{"id", t.id},         {"source", t.source_arn},
-            {"dest", t.destination_arn}, {"status", t.status},
-            {"moved", t.moved},   {"to_move", t.to_move},
-            {"failure", t.failure_reason}, {"started_ms", t.started_ms}};
+  Json j = {{"id", t.id},
+            {"source", t.source_arn},
+            {"dest", t.destination_arn},
+            {"status", t.status},
+            {"moved", t.moved},
+            {"to_move", t.to_move},
+            {"failure", t.failure_reason},
+            {"started_ms", t.started_ms}};
   if (t.rate) j["rate"] = *t.rate;
   return j.dump();
 }
@@ -93,17 +100,17 @@ bool ParseTaskHandle(std::string_view handle, std::string* id,
 
 }  // namespace
 
-absl::StatusOr<std::string> Engine::StartMoveTask(const RequestContext& ctx,
-                                                  std::string_view source_arn,
-                                                  std::string_view destination_arn,
-                                                  std::optional<int> rate) {
+absl::StatusOr<std::string> Engine::StartMoveTask(
+    const RequestContext& ctx, std::string_view source_arn,
+    std::string_view destination_arn, std::optional<int> rate) {
   if (source_arn.empty()) return MissingParameter("SourceArn");
   if (rate.has_value() && (*rate < 1 || *rate > 500)) {
     return InvalidParameterValue(
         std::to_string(*rate), "MaxNumberOfMessagesPerSecond",
         "MaxNumberOfMessagesPerSecond must be between 1 and 500.");
   }
-  absl::StatusOr<std::shared_ptr<QueueState>> source = FindQueueByArn(source_arn);
+  absl::StatusOr<std::shared_ptr<QueueState>> source =
+      FindQueueByArn(source_arn);
   if (!source.ok()) {
     return SqsError("ResourceNotFoundException",
                     "The resource that you specified for the SourceArn "
@@ -133,8 +140,8 @@ absl::StatusOr<std::string> Engine::StartMoveTask(const RequestContext& ctx,
                     "parameter doesn't exist.");
   }
   const std::string prefix = absl::StrCat(AsAbsl(source_arn), "\x1f");
-  FERRY_ASSIGN_OR_RETURN(auto existing,
-                         backend_->kv().Scan(kMoveTasksTable, prefix, "", 1000));
+  FERRY_ASSIGN_OR_RETURN(
+      auto existing, backend_->kv().Scan(kMoveTasksTable, prefix, "", 1000));
   for (const auto& [key, entry] : existing) {
     std::optional<MoveTask> t = Decode(entry.value);
     if (t && t->status == "RUNNING") {
@@ -151,10 +158,11 @@ absl::StatusOr<std::string> Engine::StartMoveTask(const RequestContext& ctx,
   task.rate = rate;
   task.to_move = counts.visible + counts.in_flight + counts.delayed;
   task.started_ms = absl::ToUnixMillis(clock_.Now());
-  FERRY_RETURN_IF_ERROR(
-      backend_->kv()
-          .CompareAndSwap(kMoveTasksTable, TaskKey(task), 0, Encode(task))
-          .status());
+  FERRY_RETURN_IF_ERROR(backend_->kv()
+                            .CompareAndSwap(kMoveTasksTable,
+                                            TaskKey(task, existing.size()), 0,
+                                            Encode(task))
+                            .status());
   FERRY_RETURN_IF_ERROR(AdvanceMoveTasks(clock_.Now()));
   return TaskHandle(task);
 }
@@ -167,17 +175,17 @@ absl::StatusOr<int64_t> Engine::CancelMoveTask(std::string_view handle) {
   }
   FERRY_RETURN_IF_ERROR(AdvanceMoveTasks(clock_.Now()));
   const std::string prefix = absl::StrCat(source, "\x1f");
-  FERRY_ASSIGN_OR_RETURN(auto tasks,
-                         backend_->kv().Scan(kMoveTasksTable, prefix, "", 1000));
+  FERRY_ASSIGN_OR_RETURN(
+      auto tasks, backend_->kv().Scan(kMoveTasksTable, prefix, "", 1000));
   for (const auto& [key, entry] : tasks) {
     std::optional<MoveTask> t = Decode(entry.value);
     if (!t || t->id != id) continue;
     if (t->status != "RUNNING") break;
     t->status = "CANCELLED";
-    FERRY_RETURN_IF_ERROR(backend_->kv()
-                              .CompareAndSwap(kMoveTasksTable, key,
-                                              entry.version, Encode(*t))
-                              .status());
+    FERRY_RETURN_IF_ERROR(
+        backend_->kv()
+            .CompareAndSwap(kMoveTasksTable, key, entry.version, Encode(*t))
+            .status());
     return t->moved;
   }
   return SqsError("ResourceNotFoundException", "Task does not exist.");
@@ -197,12 +205,12 @@ Engine::ListMoveTasks(std::string_view source_arn, int max_results) {
   }
   FERRY_RETURN_IF_ERROR(AdvanceMoveTasks(clock_.Now()));
   const std::string prefix = absl::StrCat(AsAbsl(source_arn), "\x1f");
-  FERRY_ASSIGN_OR_RETURN(auto tasks,
-                         backend_->kv().Scan(kMoveTasksTable, prefix, "", 100000));
+  FERRY_ASSIGN_OR_RETURN(
+      auto tasks, backend_->kv().Scan(kMoveTasksTable, prefix, "", 100000));
   std::vector<ListMessageMoveTasksResultEntry> out;
   // Most recent first.
-  for (auto it = tasks.rbegin(); it != tasks.rend() &&
-                                 out.size() < static_cast<size_t>(max_results);
+  for (auto it = tasks.rbegin();
+       it != tasks.rend() && out.size() < static_cast<size_t>(max_results);
        ++it) {
     std::optional<MoveTask> t = Decode(it->second.value);
     if (!t) continue;
@@ -239,9 +247,9 @@ absl::Status Engine::AdvanceMoveTasks(absl::Time now) {
       // How many the rate allows by now.
       const int64_t rate = t->rate.value_or(kDefaultMoveRate);
       const absl::Duration elapsed = now - absl::FromUnixMillis(t->started_ms);
-      int64_t allowed = static_cast<int64_t>(
-                            absl::ToDoubleSeconds(elapsed) * rate) +
-                        rate - t->moved;
+      int64_t allowed =
+          static_cast<int64_t>(absl::ToDoubleSeconds(elapsed) * rate) + rate -
+          t->moved;
       allowed = std::min<int64_t>(allowed, kMaxMovesPerStep);
       const QueueConfig& config = (*source)->config();
       std::string failure;
@@ -287,7 +295,8 @@ absl::Status Engine::AdvanceMoveTasks(absl::Time now) {
       } else {
         absl::StatusOr<QueueStore::QueueCounts> left = Counts(**source);
         if (left.ok() && left->visible == 0 &&
-            (next.moved >= next.to_move || left->in_flight + left->delayed == 0)) {
+            (next.moved >= next.to_move ||
+             left->in_flight + left->delayed == 0)) {
           next.status = "COMPLETED";
         }
       }

@@ -68,7 +68,8 @@ const std::string& Queue::arn() const {
 std::string Queue::url() const {
   if (!state_) return "";
   return internal::QueueUrl(state_->engine()->options().default_endpoint,
-                            state_->region(), state_->account(), state_->name());
+                            state_->region(), state_->account(),
+                            state_->name());
 }
 bool Queue::fifo() const { return state_ && state_->fifo(); }
 
@@ -91,7 +92,8 @@ absl::StatusOr<std::vector<SendResult>> Queue::SendBatch(
   if (bodies.empty() || bodies.size() > 10) {
     return internal::SqsError(
         bodies.empty() ? "EmptyBatchRequest" : "TooManyEntriesInBatchRequest",
-        absl::StrCat("A batch holds 1 to 10 messages; got ", bodies.size(), "."));
+        absl::StrCat("A batch holds 1 to 10 messages; got ", bodies.size(),
+                     "."));
   }
   internal::OutgoingMessage messages[10];
   absl::Status statuses[10];
@@ -99,13 +101,23 @@ absl::StatusOr<std::vector<SendResult>> Queue::SendBatch(
   const size_t n = bodies.size();
   for (size_t i = 0; i < n; ++i) messages[i] = Outgoing(bodies[i], options);
   // All or nothing: validate everything before storing anything.
+  int64_t total = 0;
+  for (size_t i = 0; i < n; ++i) {
+    total += internal::MessageSize(messages[i].body, messages[i].attributes);
+  }
+  if (total > 1048576) {
+    return internal::SqsError(
+        "BatchRequestTooLong",
+        absl::StrCat("Batch requests cannot be longer than 1048576 bytes. You "
+                     "have sent ",
+                     total, " bytes."));
+  }
   for (size_t i = 0; i < n; ++i) {
     FERRY_RETURN_IF_ERROR(
         internal::ValidateOutgoing(state_->config(), messages[i]));
   }
-  FERRY_RETURN_IF_ERROR(state_->engine()->Send(*state_, {messages, n},
-                                               state_->account(), {statuses, n},
-                                               {outcomes, n}));
+  FERRY_RETURN_IF_ERROR(state_->engine()->Send(
+      *state_, {messages, n}, state_->account(), {statuses, n}, {outcomes, n}));
   std::vector<SendResult> results;
   results.reserve(n);
   for (size_t i = 0; i < n; ++i) {
@@ -148,7 +160,8 @@ absl::StatusOr<std::vector<ReceivedMessage>> Queue::Receive(
                          state_->engine()->Receive(*state_, p));
   std::vector<ReceivedMessage> out;
   out.reserve(leases.size());
-  for (QueueStore::LeasedMessage& l : leases) out.push_back(ToReceived(std::move(l)));
+  for (QueueStore::LeasedMessage& l : leases)
+    out.push_back(ToReceived(std::move(l)));
   return out;
 }
 
@@ -220,7 +233,8 @@ absl::StatusOr<std::vector<PeekedMessage>> Queue::Peek(size_t limit) {
   return out;
 }
 
-// ---- AckHandle ---------------------------------------------------------------
+// ---- AckHandle
+// ---------------------------------------------------------------
 
 absl::Status AckHandle::Ack() && {
   if (!state_) return absl::FailedPreconditionError("empty AckHandle");
@@ -234,7 +248,8 @@ absl::Status AckHandle::Nack(absl::Duration delay) && {
   return q.ChangeVisibility(receipt_, delay);
 }
 
-// ---- Consumer ----------------------------------------------------------------
+// ---- Consumer
+// ----------------------------------------------------------------
 
 struct Consumer::Impl : internal::ConsumerRegistry::Member {
   std::shared_ptr<QueueState> state;
@@ -255,13 +270,24 @@ struct Consumer::Impl : internal::ConsumerRegistry::Member {
   }
 
   void Run() {
-    Queue queue(state);
     Executor& executor = state->engine()->executor();
     while (!stop.load(std::memory_order_acquire)) {
-      absl::StatusOr<std::vector<ReceivedMessage>> batch =
-          queue.Receive({.max_messages = options.max_messages,
-                         .visibility_timeout = options.visibility_timeout,
-                         .wait_time = options.wait_time});
+      internal::ReceiveParams params;
+      params.max_messages = options.max_messages;
+      if (options.visibility_timeout.has_value()) {
+        params.visibility_timeout = WholeSeconds(*options.visibility_timeout);
+      }
+      params.wait_time = options.wait_time;
+      params.cancelled = &stop;
+      absl::StatusOr<std::vector<QueueStore::LeasedMessage>> leases =
+          state->engine()->Receive(*state, params);
+      absl::StatusOr<std::vector<ReceivedMessage>> batch;
+      if (leases.ok()) {
+        batch.emplace();
+        for (auto& l : *leases) batch->push_back(ToReceived(std::move(l)));
+      } else {
+        batch = leases.status();
+      }
       if (!batch.ok()) {
         if (absl::IsCancelled(batch.status()) || state->deleted() ||
             stop.load(std::memory_order_acquire)) {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "sqs_errors.h"
+#include "sqs_names.h"
 #include "string_util.h"
 #include "text_rules.h"
 
@@ -40,7 +41,6 @@ constexpr std::array<std::string_view, 21> kAttributeNames = {
     "RedriveAllowPolicy",
     "SqsManagedSseEnabled",
 };
-
 
 // Parses an integer attribute inside [lo, hi].
 absl::Status ParseRanged(std::string_view name, std::string_view value,
@@ -78,15 +78,14 @@ absl::Status ApplyRedrivePolicy(std::string_view value, bool fifo,
   }
   if (!json.contains("deadLetterTargetArn") ||
       !json["deadLetterTargetArn"].is_string()) {
-    return RedriveError(
-        value,
-        "Redrive policy does not contain mandatory attribute: "
-        "deadLetterTargetArn.");
+    return RedriveError(value,
+                        "Redrive policy does not contain mandatory attribute: "
+                        "deadLetterTargetArn.");
   }
   if (!json.contains("maxReceiveCount")) {
-    return RedriveError(
-        value,
-        "Redrive policy does not contain mandatory attribute: maxReceiveCount.");
+    return RedriveError(value,
+                        "Redrive policy does not contain mandatory attribute: "
+                        "maxReceiveCount.");
   }
   int64_t count = 0;
   const Json& count_json = json["maxReceiveCount"];
@@ -104,11 +103,22 @@ absl::Status ApplyRedrivePolicy(std::string_view value, bool fifo,
   }
   if (!count_ok || count < 1 || count > 1000) {
     return RedriveError(
-        value, absl::StrCat("Invalid value for maxReceiveCount: ", count_text,
-                            ", valid values are from 1 to 1000 both inclusive."));
+        value,
+        absl::StrCat("Invalid value for maxReceiveCount: ", count_text,
+                     ", valid values are from 1 to 1000 both inclusive."));
   }
   std::string target = json["deadLetterTargetArn"].get<std::string>();
-  std::optional<DeadLetterTarget> dlq = dead_letters(target);
+  QueueName target_name, own_name;
+  if (!ParseQueueArn(target, &target_name)) {
+    return RedriveError(value, "Invalid value for deadLetterTargetArn.");
+  }
+  // The dead-letter queue must be in the source's account and region.
+  std::optional<DeadLetterTarget> dlq;
+  if (ParseQueueArn(queue_arn, &own_name) &&
+      own_name.account == target_name.account &&
+      own_name.region == target_name.region) {
+    dlq = dead_letters(target);
+  }
   if (!dlq.has_value()) {
     return RedriveError(value, "Dead letter target does not exist.");
   }
@@ -155,10 +165,10 @@ absl::Status ApplyRedriveAllowPolicy(std::string_view value,
   std::string permission = json["redrivePermission"].get<std::string>();
   if (permission != "allowAll" && permission != "denyAll" &&
       permission != "byQueue") {
-    return invalid(absl::StrCat("Invalid value for redrivePermission: ",
-                                permission,
-                                ". Valid values are allowAll, denyAll and "
-                                "byQueue."));
+    return invalid(
+        absl::StrCat("Invalid value for redrivePermission: ", permission,
+                     ". Valid values are allowAll, denyAll and "
+                     "byQueue."));
   }
   std::vector<std::string> sources;
   if (json.contains("sourceQueueArns")) {
@@ -181,8 +191,9 @@ absl::Status ApplyRedriveAllowPolicy(std::string_view value,
     }
   }
   if (permission == "byQueue" && sources.empty()) {
-    return invalid("sourceQueueArns must be specified when redrivePermission "
-                   "is byQueue.");
+    return invalid(
+        "sourceQueueArns must be specified when redrivePermission "
+        "is byQueue.");
   }
   config->redrive_allow_policy = json.dump();
   config->redrive_permission = std::move(permission);
@@ -206,14 +217,13 @@ absl::Status ApplyAttributes(const StringMap& attributes, bool creating,
   // A request naming both SSE kinds is contradictory.
   auto sse = attributes.find("SqsManagedSseEnabled");
   auto kms = attributes.find("KmsMasterKeyId");
-  if (sse != attributes.end() && kms != attributes.end() && !kms->second.empty()) {
+  if (sse != attributes.end() && kms != attributes.end() &&
+      !kms->second.empty()) {
     bool enabled = false;
     if (ParseBool(sse->second, &enabled) && enabled) {
-      return SqsError("InvalidAttributeValue",
-                      "Invalid value for the parameter SqsManagedSseEnabled. "
-                      "Reason: You can use one type of server-side encryption "
-                      "(SSE) at one time. You can either enable KMS SSE or SQS "
-                      "SSE.");
+      return SqsError("InvalidAttributeName",
+                      "You can use one type of server-side encryption (SSE) at "
+                      "one time. You can either enable KMS SSE or SQS SSE.");
     }
   }
   for (const auto& [name, value] : attributes) {
@@ -239,7 +249,8 @@ absl::Status ApplyAttributes(const StringMap& attributes, bool creating,
       if (!value.empty()) next.sqs_managed_sse_enabled = false;
     } else if (name == "SqsManagedSseEnabled") {
       s = ParseBoolAttribute(name, value, &next.sqs_managed_sse_enabled);
-      if (s.ok() && next.sqs_managed_sse_enabled) next.kms_master_key_id.clear();
+      if (s.ok() && next.sqs_managed_sse_enabled)
+        next.kms_master_key_id.clear();
     } else if (name == "Policy") {
       if (!value.empty()) {
         Json json = Json::parse(value.begin(), value.end(), nullptr, false);
@@ -259,7 +270,7 @@ absl::Status ApplyAttributes(const StringMap& attributes, bool creating,
         bool v = false;
         if (!ParseBool(value, &v)) {
           s = InvalidAttributeValue(name);
-        } else if (!v || !creating) {
+        } else if (!v) {
           s = SqsError("InvalidAttributeValue",
                        "Invalid value for the parameter FifoQueue. Reason: "
                        "Modifying queue type is not supported.");
@@ -319,7 +330,8 @@ std::optional<std::string> RenderAttribute(const QueueConfig& c,
     return std::to_string(c.receive_message_wait_time_seconds);
   }
   if (name == "CreatedTimestamp") return FormatEpochSeconds(c.created);
-  if (name == "LastModifiedTimestamp") return FormatEpochSeconds(c.last_modified);
+  if (name == "LastModifiedTimestamp")
+    return FormatEpochSeconds(c.last_modified);
   if (name == "SqsManagedSseEnabled") return boolean(c.sqs_managed_sse_enabled);
   if (name == "Policy") {
     if (c.policy.empty()) return std::nullopt;
@@ -387,10 +399,10 @@ absl::StatusOr<QueueConfig> DecodeQueueConfig(std::string_view encoded) {
     return absl::DataLossError("corrupt queue configuration record");
   }
   if (json["v"] != kConfigFormatVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "queue configuration format version ", json["v"].dump(),
-        " is not supported (this build reads version ", kConfigFormatVersion,
-        ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("queue configuration format version ", json["v"].dump(),
+                     " is not supported (this build reads version ",
+                     kConfigFormatVersion, ")"));
   }
   try {
     QueueConfig c;
@@ -415,7 +427,8 @@ absl::StatusOr<QueueConfig> DecodeQueueConfig(std::string_view encoded) {
     c.sqs_managed_sse_enabled = json.at("sse").get<bool>();
     c.tags = json.at("tags").get<StringMap>();
     c.created = absl::FromUnixNanos(json.at("created_ns").get<int64_t>());
-    c.last_modified = absl::FromUnixNanos(json.at("modified_ns").get<int64_t>());
+    c.last_modified =
+        absl::FromUnixNanos(json.at("modified_ns").get<int64_t>());
     return c;
   } catch (const Json::exception& e) {
     return absl::DataLossError(

@@ -73,7 +73,8 @@ using DeadLetterLookup =
 // ARN (RedriveAllowPolicy checks). On error `config` is unchanged.
 absl::Status ApplyAttributes(const StringMap& attributes, bool creating,
                              std::string_view queue_arn,
-                             DeadLetterLookup dead_letters, QueueConfig* config);
+                             DeadLetterLookup dead_letters,
+                             QueueConfig* config);
 
 // The string value of a stored (not computed) attribute, or nullopt when the
 // queue does not have it (e.g. RedrivePolicy unset, FIFO-only names on a

@@ -6,10 +6,10 @@
 #include <set>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/ascii.h"
 #include "digest.h"
 #include "engine.h"
 #include "nlohmann/json.hpp"
@@ -40,9 +40,10 @@ struct Scope {
 };
 
 Scope ScopeOf(Engine& engine, const RequestContext& ctx) {
-  return {ctx.account.empty() ? std::string(engine.DefaultAccount()) : ctx.account,
-          ctx.region.empty() ? std::string(engine.DefaultRegion()) : ctx.region,
-          ctx.endpoint.empty() ? engine.options().default_endpoint : ctx.endpoint};
+  return {
+      ctx.account.empty() ? std::string(engine.DefaultAccount()) : ctx.account,
+      ctx.region.empty() ? std::string(engine.DefaultRegion()) : ctx.region,
+      ctx.endpoint.empty() ? engine.options().default_endpoint : ctx.endpoint};
 }
 
 std::string UrlOf(const Scope& scope, const QueueState& q) {
@@ -55,9 +56,9 @@ absl::StatusOr<std::shared_ptr<QueueState>> Resolve(Engine& engine,
   if (url.empty()) return MissingParameter("QueueUrl");
   std::string account, name;
   if (!internal::ParseQueueUrl(url, &account, &name)) {
-    return SqsError("InvalidAddress",
-                    absl::StrCat("The address ", url,
-                                 " is not valid for this endpoint."));
+    return SqsError(
+        "InvalidAddress",
+        absl::StrCat("The address ", url, " is not valid for this endpoint."));
   }
   Scope scope = ScopeOf(engine, ctx);
   return engine.FindQueue(account, scope.region, name);
@@ -76,16 +77,17 @@ template <typename Entry>
 absl::Status CheckBatch(const std::vector<Entry>& entries,
                         std::string_view entry_shape) {
   if (entries.empty()) {
-    return SqsError("EmptyBatchRequest",
-                    absl::StrCat("There should be at least one ",
-                                 internal::AsAbsl(entry_shape),
-                                 " in the request."));
+    return SqsError(
+        "EmptyBatchRequest",
+        absl::StrCat("There should be at least one ",
+                     internal::AsAbsl(entry_shape), " in the request."));
   }
   if (entries.size() > kMaxBatchEntries) {
-    return SqsError("TooManyEntriesInBatchRequest",
-                    absl::StrCat("Maximum number of entries per request are 10. "
-                                 "You have sent ",
-                                 entries.size(), "."));
+    return SqsError(
+        "TooManyEntriesInBatchRequest",
+        absl::StrCat("Maximum number of entries per request are 10. "
+                     "You have sent ",
+                     entries.size(), "."));
   }
   absl::flat_hash_set<std::string> seen;
   for (const Entry& e : entries) {
@@ -142,7 +144,8 @@ void FillDigests(const internal::OutgoingMessage& m,
   r->message_id = o.message_id.ToString();
   r->md5_of_message_body = internal::Md5Hex(m.body);
   if (m.attributes != nullptr && !m.attributes->empty()) {
-    r->md5_of_message_attributes = internal::Md5OfMessageAttributes(*m.attributes);
+    r->md5_of_message_attributes =
+        internal::Md5OfMessageAttributes(*m.attributes);
   }
   if (!system_attributes.empty()) {
     r->md5_of_message_system_attributes =
@@ -153,8 +156,8 @@ void FillDigests(const internal::OutgoingMessage& m,
 
 }  // namespace
 
-absl::StatusOr<CreateQueueResult> Sqs::CreateQueue(const Ctx& ctx,
-                                                   const CreateQueueRequest& req) {
+absl::StatusOr<CreateQueueResult> Sqs::CreateQueue(
+    const Ctx& ctx, const CreateQueueRequest& req) {
   if (req.queue_name.empty()) return MissingParameter("QueueName");
   FERRY_RETURN_IF_ERROR(ValidateTags(req.tags));
   Scope scope = ScopeOf(*engine_, ctx);
@@ -165,15 +168,16 @@ absl::StatusOr<CreateQueueResult> Sqs::CreateQueue(const Ctx& ctx,
   return CreateQueueResult{UrlOf(scope, *q)};
 }
 
-absl::StatusOr<GetQueueUrlResult> Sqs::GetQueueUrl(const Ctx& ctx,
-                                                   const GetQueueUrlRequest& req) {
+absl::StatusOr<GetQueueUrlResult> Sqs::GetQueueUrl(
+    const Ctx& ctx, const GetQueueUrlRequest& req) {
   if (req.queue_name.empty()) return MissingParameter("QueueName");
   Scope scope = ScopeOf(*engine_, ctx);
   std::string account = req.queue_owner_aws_account_id.empty()
                             ? scope.account
                             : req.queue_owner_aws_account_id;
-  FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
-                         engine_->FindQueue(account, scope.region, req.queue_name));
+  FERRY_ASSIGN_OR_RETURN(
+      std::shared_ptr<QueueState> q,
+      engine_->FindQueue(account, scope.region, req.queue_name));
   return GetQueueUrlResult{UrlOf(scope, *q)};
 }
 
@@ -201,9 +205,10 @@ absl::StatusOr<ListQueuesResult> Sqs::ListQueues(const Ctx& ctx,
   for (size_t i = 0; i < records.size() && i < limit; ++i) {
     internal::QueueName name;
     internal::ParseQueueArn(records[i].key, &name);
-    result.queue_urls.push_back(
-        internal::QueueUrl(scope.endpoint, name.region, name.account, name.name));
-    if (i + 1 == limit && records.size() > limit && req.max_results.has_value()) {
+    result.queue_urls.push_back(internal::QueueUrl(scope.endpoint, name.region,
+                                                   name.account, name.name));
+    if (i + 1 == limit && records.size() > limit &&
+        req.max_results.has_value()) {
       result.next_token = internal::Base64Encode(name.name);
     }
   }
@@ -292,7 +297,8 @@ absl::Status ToOutgoing(const RequestContext& ctx, const std::string& body,
                         const std::optional<std::string>& group,
                         std::string* trace, internal::OutgoingMessage* out) {
   *trace = ctx.trace_header;
-  FERRY_RETURN_IF_ERROR(internal::ValidateSystemAttributes(system_attributes, trace));
+  FERRY_RETURN_IF_ERROR(
+      internal::ValidateSystemAttributes(system_attributes, trace));
   out->body = body;
   out->attributes = &attributes;
   if (delay.has_value()) out->delay_seconds = *delay;
@@ -308,17 +314,16 @@ std::string SenderOf(const RequestContext& ctx, const QueueState& q) {
 
 }  // namespace
 
-absl::StatusOr<SendMessageResult> Sqs::SendMessage(const Ctx& ctx,
-                                                   const SendMessageRequest& req) {
+absl::StatusOr<SendMessageResult> Sqs::SendMessage(
+    const Ctx& ctx, const SendMessageRequest& req) {
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   std::string trace;
   internal::OutgoingMessage m;
-  FERRY_RETURN_IF_ERROR(ToOutgoing(ctx, req.message_body, req.delay_seconds,
-                                   req.message_attributes,
-                                   req.message_system_attributes,
-                                   req.message_deduplication_id,
-                                   req.message_group_id, &trace, &m));
+  FERRY_RETURN_IF_ERROR(ToOutgoing(
+      ctx, req.message_body, req.delay_seconds, req.message_attributes,
+      req.message_system_attributes, req.message_deduplication_id,
+      req.message_group_id, &trace, &m));
   absl::Status status;
   internal::SendOutcome outcome;
   FERRY_RETURN_IF_ERROR(engine_->Send(*q, {&m, 1}, SenderOf(ctx, *q),
@@ -333,7 +338,8 @@ absl::StatusOr<SendMessageBatchResult> Sqs::SendMessageBatch(
     const Ctx& ctx, const SendMessageBatchRequest& req) {
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
-  FERRY_RETURN_IF_ERROR(CheckBatch(req.entries, "SendMessageBatchRequestEntry"));
+  FERRY_RETURN_IF_ERROR(
+      CheckBatch(req.entries, "SendMessageBatchRequestEntry"));
   int64_t total = 0;
   for (const auto& e : req.entries) {
     total += internal::MessageSize(e.message_body, &e.message_attributes);
@@ -348,7 +354,8 @@ absl::StatusOr<SendMessageBatchResult> Sqs::SendMessageBatch(
     // A FIFO batch missing an id fails as a whole, as AWS does.
     for (const auto& e : req.entries) {
       if (!e.message_group_id.has_value()) {
-        return MissingParameter("MessageGroupId");
+        return InvalidParameter(
+            "The request must contain the parameter MessageGroupId.");
       }
       if (!e.message_deduplication_id.has_value() &&
           !q->config().content_based_deduplication) {
@@ -366,10 +373,11 @@ absl::StatusOr<SendMessageBatchResult> Sqs::SendMessageBatch(
   std::vector<bool> prevalidated(n, true);
   for (size_t i = 0; i < n; ++i) {
     const auto& e = req.entries[i];
-    absl::Status s = ToOutgoing(ctx, e.message_body, e.delay_seconds,
-                                e.message_attributes, e.message_system_attributes,
-                                e.message_deduplication_id, e.message_group_id,
-                                &traces[i], &messages[i]);
+    absl::Status s =
+        ToOutgoing(ctx, e.message_body, e.delay_seconds, e.message_attributes,
+                   e.message_system_attributes, e.message_deduplication_id,
+                   e.message_group_id, &traces[i], &messages[i]);
+    messages[i].batch_entry = true;
     if (!s.ok()) {
       statuses[i] = s;
       prevalidated[i] = false;
@@ -403,8 +411,8 @@ absl::StatusOr<SendMessageBatchResult> Sqs::SendMessageBatch(
     }
     SendMessageBatchResultEntry r;
     r.id = e.id;
-    FillDigests(messages[i], e.message_system_attributes, outcomes[i], q->fifo(),
-                &r);
+    FillDigests(messages[i], e.message_system_attributes, outcomes[i],
+                q->fifo(), &r);
     result.successful.push_back(std::move(r));
   }
   return result;
@@ -485,7 +493,8 @@ absl::StatusOr<ReceiveMessageResult> Sqs::ReceiveMessage(
   return result;
 }
 
-absl::Status Sqs::DeleteMessage(const Ctx& ctx, const DeleteMessageRequest& req) {
+absl::Status Sqs::DeleteMessage(const Ctx& ctx,
+                                const DeleteMessageRequest& req) {
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   if (req.receipt_handle.empty()) return MissingParameter("ReceiptHandle");
@@ -499,7 +508,8 @@ absl::StatusOr<DeleteMessageBatchResult> Sqs::DeleteMessageBatch(
     const Ctx& ctx, const DeleteMessageBatchRequest& req) {
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
-  FERRY_RETURN_IF_ERROR(CheckBatch(req.entries, "DeleteMessageBatchRequestEntry"));
+  FERRY_RETURN_IF_ERROR(
+      CheckBatch(req.entries, "DeleteMessageBatchRequestEntry"));
   std::vector<std::string_view> receipts;
   for (const auto& e : req.entries) receipts.push_back(e.receipt_handle);
   std::vector<absl::Status> statuses(receipts.size());
@@ -531,8 +541,8 @@ absl::Status Sqs::ChangeMessageVisibility(
 }
 
 absl::StatusOr<ChangeMessageVisibilityBatchResult>
-Sqs::ChangeMessageVisibilityBatch(const Ctx& ctx,
-                                  const ChangeMessageVisibilityBatchRequest& req) {
+Sqs::ChangeMessageVisibilityBatch(
+    const Ctx& ctx, const ChangeMessageVisibilityBatchRequest& req) {
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   FERRY_RETURN_IF_ERROR(
@@ -582,8 +592,9 @@ absl::StatusOr<ListQueueTagsResult> Sqs::ListQueueTags(
   return ListQueueTagsResult{q->config().tags};
 }
 
-absl::StatusOr<ListDeadLetterSourceQueuesResult> Sqs::ListDeadLetterSourceQueues(
-    const Ctx& ctx, const ListDeadLetterSourceQueuesRequest& req) {
+absl::StatusOr<ListDeadLetterSourceQueuesResult>
+Sqs::ListDeadLetterSourceQueues(const Ctx& ctx,
+                                const ListDeadLetterSourceQueuesRequest& req) {
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   if (req.max_results.has_value() &&
@@ -599,12 +610,13 @@ absl::StatusOr<ListDeadLetterSourceQueuesResult> Sqs::ListDeadLetterSourceQueues
   }
   Scope scope = ScopeOf(*engine_, ctx);
   FERRY_ASSIGN_OR_RETURN(std::vector<QueueRecord> records,
-                         engine_->ListQueueRecords(q->account(), q->region(), "",
-                                                   start_after, 1000000));
+                         engine_->ListQueueRecords(q->account(), q->region(),
+                                                   "", start_after, 1000000));
   size_t limit = req.max_results.value_or(1000);
   ListDeadLetterSourceQueuesResult result;
   for (const QueueRecord& r : records) {
-    absl::StatusOr<internal::QueueConfig> c = internal::DecodeQueueConfig(r.config);
+    absl::StatusOr<internal::QueueConfig> c =
+        internal::DecodeQueueConfig(r.config);
     if (!c.ok() || c->dead_letter_target_arn != q->arn()) continue;
     internal::QueueName name;
     internal::ParseQueueArn(r.key, &name);
@@ -618,8 +630,8 @@ absl::StatusOr<ListDeadLetterSourceQueuesResult> Sqs::ListDeadLetterSourceQueues
       }
       break;
     }
-    result.queue_urls.push_back(
-        internal::QueueUrl(scope.endpoint, name.region, name.account, name.name));
+    result.queue_urls.push_back(internal::QueueUrl(scope.endpoint, name.region,
+                                                   name.account, name.name));
   }
   return result;
 }
@@ -627,16 +639,24 @@ absl::StatusOr<ListDeadLetterSourceQueuesResult> Sqs::ListDeadLetterSourceQueues
 namespace {
 
 const std::set<std::string>& PermissionActions() {
-  static const auto* actions = new std::set<std::string>{
-      "*", "SendMessage", "ReceiveMessage", "DeleteMessage",
-      "ChangeMessageVisibility", "GetQueueAttributes", "GetQueueUrl",
-      "PurgeQueue", "ListDeadLetterSourceQueues", "ListQueueTags"};
+  static const auto* actions =
+      new std::set<std::string>{"*",
+                                "SendMessage",
+                                "ReceiveMessage",
+                                "DeleteMessage",
+                                "ChangeMessageVisibility",
+                                "GetQueueAttributes",
+                                "GetQueueUrl",
+                                "PurgeQueue",
+                                "ListDeadLetterSourceQueues",
+                                "ListQueueTags"};
   return *actions;
 }
 
 }  // namespace
 
-absl::Status Sqs::AddPermission(const Ctx& ctx, const AddPermissionRequest& req) {
+absl::Status Sqs::AddPermission(const Ctx& ctx,
+                                const AddPermissionRequest& req) {
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   if (req.label.empty()) return MissingParameter("Label");
@@ -655,47 +675,50 @@ absl::Status Sqs::AddPermission(const Ctx& ctx, const AddPermissionRequest& req)
                                    "list of valid actions.");
     }
   }
-  return engine_->UpdateConfig(*q, [&](internal::QueueConfig& c) -> absl::Status {
-    Json policy;
-    if (!c.policy.empty()) {
-      policy = Json::parse(c.policy, nullptr, false);
-      if (policy.is_discarded() || !policy.is_object()) policy = Json::object();
-    }
-    if (!policy.contains("Version")) policy["Version"] = "2008-10-17";
-    if (!policy.contains("Id")) {
-      policy["Id"] = absl::StrCat(q->arn(), "/SQSDefaultPolicy");
-    }
-    if (!policy.contains("Statement") || !policy["Statement"].is_array()) {
-      policy["Statement"] = Json::array();
-    }
-    for (const Json& st : policy["Statement"]) {
-      if (st.contains("Sid") && st["Sid"] == req.label) {
-        return InvalidParameterValue(req.label, "Label", "Already exists.");
-      }
-    }
-    if (policy["Statement"].size() >= 20) {
-      return SqsError("OverLimit",
-                      "The queue policy cannot have more than 20 statements.");
-    }
-    Json principals = Json::array();
-    for (const std::string& a : req.aws_account_ids) {
-      principals.push_back(absl::StrCat("arn:aws:iam::", a, ":root"));
-    }
-    Json actions = Json::array();
-    for (const std::string& a : req.actions) {
-      actions.push_back(absl::StrCat("SQS:", a));
-    }
-    Json statement = {
-        {"Sid", req.label},
-        {"Effect", "Allow"},
-        {"Principal",
-         {{"AWS", principals.size() == 1 ? principals[0] : principals}}},
-        {"Action", actions.size() == 1 ? actions[0] : actions},
-        {"Resource", q->arn()}};
-    policy["Statement"].push_back(std::move(statement));
-    c.policy = policy.dump();
-    return absl::OkStatus();
-  });
+  return engine_->UpdateConfig(
+      *q, [&](internal::QueueConfig& c) -> absl::Status {
+        Json policy;
+        if (!c.policy.empty()) {
+          policy = Json::parse(c.policy, nullptr, false);
+          if (policy.is_discarded() || !policy.is_object())
+            policy = Json::object();
+        }
+        if (!policy.contains("Version")) policy["Version"] = "2008-10-17";
+        if (!policy.contains("Id")) {
+          policy["Id"] = absl::StrCat(q->arn(), "/SQSDefaultPolicy");
+        }
+        if (!policy.contains("Statement") || !policy["Statement"].is_array()) {
+          policy["Statement"] = Json::array();
+        }
+        for (const Json& st : policy["Statement"]) {
+          if (st.contains("Sid") && st["Sid"] == req.label) {
+            return InvalidParameterValue(req.label, "Label", "Already exists.");
+          }
+        }
+        if (policy["Statement"].size() >= 20) {
+          return SqsError(
+              "OverLimit",
+              "The queue policy cannot have more than 20 statements.");
+        }
+        Json principals = Json::array();
+        for (const std::string& a : req.aws_account_ids) {
+          principals.push_back(absl::StrCat("arn:aws:iam::", a, ":root"));
+        }
+        Json actions = Json::array();
+        for (const std::string& a : req.actions) {
+          actions.push_back(absl::StrCat("SQS:", a));
+        }
+        Json statement = {
+            {"Sid", req.label},
+            {"Effect", "Allow"},
+            {"Principal",
+             {{"AWS", principals.size() == 1 ? principals[0] : principals}}},
+            {"Action", actions.size() == 1 ? actions[0] : actions},
+            {"Resource", q->arn()}};
+        policy["Statement"].push_back(std::move(statement));
+        c.policy = policy.dump();
+        return absl::OkStatus();
+      });
 }
 
 absl::Status Sqs::RemovePermission(const Ctx& ctx,
@@ -703,28 +726,29 @@ absl::Status Sqs::RemovePermission(const Ctx& ctx,
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   if (req.label.empty()) return MissingParameter("Label");
-  return engine_->UpdateConfig(*q, [&](internal::QueueConfig& c) -> absl::Status {
-    Json policy = c.policy.empty() ? Json::object()
-                                   : Json::parse(c.policy, nullptr, false);
-    bool found = false;
-    if (!policy.is_discarded() && policy.is_object() &&
-        policy.contains("Statement") && policy["Statement"].is_array()) {
-      Json kept = Json::array();
-      for (const Json& st : policy["Statement"]) {
-        if (st.contains("Sid") && st["Sid"] == req.label) {
-          found = true;
-        } else {
-          kept.push_back(st);
+  return engine_->UpdateConfig(
+      *q, [&](internal::QueueConfig& c) -> absl::Status {
+        Json policy = c.policy.empty() ? Json::object()
+                                       : Json::parse(c.policy, nullptr, false);
+        bool found = false;
+        if (!policy.is_discarded() && policy.is_object() &&
+            policy.contains("Statement") && policy["Statement"].is_array()) {
+          Json kept = Json::array();
+          for (const Json& st : policy["Statement"]) {
+            if (st.contains("Sid") && st["Sid"] == req.label) {
+              found = true;
+            } else {
+              kept.push_back(st);
+            }
+          }
+          policy["Statement"] = kept;
         }
-      }
-      policy["Statement"] = kept;
-    }
-    if (!found) {
-      return InvalidParameterValue(req.label, "Label", "can't find label.");
-    }
-    c.policy = policy["Statement"].empty() ? "" : policy.dump();
-    return absl::OkStatus();
-  });
+        if (!found) {
+          return InvalidParameterValue(req.label, "Label", "can't find label.");
+        }
+        c.policy = policy["Statement"].empty() ? "" : policy.dump();
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<StartMessageMoveTaskResult> Sqs::StartMessageMoveTask(
@@ -738,7 +762,8 @@ absl::StatusOr<StartMessageMoveTaskResult> Sqs::StartMessageMoveTask(
 
 absl::StatusOr<CancelMessageMoveTaskResult> Sqs::CancelMessageMoveTask(
     const Ctx& ctx, const CancelMessageMoveTaskRequest& req) {
-  FERRY_ASSIGN_OR_RETURN(int64_t moved, engine_->CancelMoveTask(req.task_handle));
+  FERRY_ASSIGN_OR_RETURN(int64_t moved,
+                         engine_->CancelMoveTask(req.task_handle));
   return CancelMessageMoveTaskResult{moved};
 }
 

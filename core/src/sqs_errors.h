@@ -41,22 +41,24 @@ inline absl::Status InvalidParameter(std::string_view message) {
 }
 
 inline absl::Status MissingParameter(std::string_view parameter) {
-  return SqsError("MissingRequiredParameterException",
-                  absl::StrCat("The request must contain the parameter ",
-                               absl::string_view(parameter.data(), parameter.size()),
-                               "."));
+  return SqsError(
+      "MissingRequiredParameterException",
+      absl::StrCat("The request must contain the parameter ",
+                   absl::string_view(parameter.data(), parameter.size()), "."));
 }
 
 inline absl::Status UnknownAttribute(std::string_view name) {
-  return SqsError("InvalidAttributeName",
-                  absl::StrCat("Unknown Attribute ",
-                               absl::string_view(name.data(), name.size()), "."));
+  return SqsError(
+      "InvalidAttributeName",
+      absl::StrCat("Unknown Attribute ",
+                   absl::string_view(name.data(), name.size()), "."));
 }
 
 inline absl::Status InvalidAttributeValue(std::string_view name) {
-  return SqsError("InvalidAttributeValue",
-                  absl::StrCat("Invalid value for the parameter ",
-                               absl::string_view(name.data(), name.size()), "."));
+  return SqsError(
+      "InvalidAttributeValue",
+      absl::StrCat("Invalid value for the parameter ",
+                   absl::string_view(name.data(), name.size()), "."));
 }
 
 }  // namespace ferry::internal

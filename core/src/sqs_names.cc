@@ -13,7 +13,8 @@ std::string QueueArn(std::string_view region, std::string_view account,
 }
 
 std::string QueueArnPrefix(std::string_view region, std::string_view account) {
-  return absl::StrCat("arn:aws:sqs:", AsAbsl(region), ":", AsAbsl(account), ":");
+  return absl::StrCat("arn:aws:sqs:", AsAbsl(region), ":", AsAbsl(account),
+                      ":");
 }
 
 bool ParseQueueArn(std::string_view arn, QueueName* out) {
@@ -35,15 +36,15 @@ std::string QueueUrl(std::string_view endpoint, std::string_view region,
                         AsAbsl(account), "/", AsAbsl(name));
   }
   while (!endpoint.empty() && endpoint.back() == '/') endpoint.remove_suffix(1);
-  return absl::StrCat(AsAbsl(endpoint), "/", AsAbsl(account), "/", AsAbsl(name));
+  return absl::StrCat(AsAbsl(endpoint), "/", AsAbsl(account), "/",
+                      AsAbsl(name));
 }
 
 bool ParseQueueUrl(std::string_view url, std::string* account,
                    std::string* name) {
   size_t scheme = url.find("://");
-  std::string_view rest = scheme == std::string_view::npos
-                              ? url
-                              : url.substr(scheme + 3);
+  std::string_view rest =
+      scheme == std::string_view::npos ? url : url.substr(scheme + 3);
   size_t slash = rest.find('/');
   if (slash == std::string_view::npos) return false;
   std::string_view path = rest.substr(slash + 1);

@@ -192,7 +192,8 @@ class FakeBackend final : public ferry::Backend,
     return q->record;
   }
 
-  absl::StatusOr<uint64_t> UpdateQueueConfig(const UpdateQueueParams& p) override {
+  absl::StatusOr<uint64_t> UpdateQueueConfig(
+      const UpdateQueueParams& p) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = queues_.find(p.queue);
     if (it == queues_.end()) return absl::NotFoundError("no such queue");
@@ -222,7 +223,9 @@ class FakeBackend final : public ferry::Backend,
       out.push_back(q.record);
     }
     std::sort(out.begin(), out.end(),
-              [](const QueueRecord& a, const QueueRecord& b) { return a.key < b.key; });
+              [](const QueueRecord& a, const QueueRecord& b) {
+                return a.key < b.key;
+              });
     if (out.size() > p.limit) out.resize(p.limit);
     return out;
   }
@@ -231,7 +234,8 @@ class FakeBackend final : public ferry::Backend,
   absl::Status Append(const AppendParams& p) override {
     std::lock_guard<std::mutex> lock(mu_);
     for (const AppendEntry& e : p.entries) {
-      if (queues_.count(e.queue) == 0) return absl::NotFoundError("no such queue");
+      if (queues_.count(e.queue) == 0)
+        return absl::NotFoundError("no such queue");
     }
     for (size_t i = 0; i < p.entries.size(); ++i) {
       AppendEntry& e = p.entries[i];
@@ -259,7 +263,8 @@ class FakeBackend final : public ferry::Backend,
     LeaseResult result;
     int64_t in_flight = 0;
     for (auto& [seq, slot] : q.messages) {
-      if (StateOf(slot, p.now, p.retroactive_delay) == MessageState::kInFlight) {
+      if (StateOf(slot, p.now, p.retroactive_delay) ==
+          MessageState::kInFlight) {
         ++in_flight;
       }
     }
@@ -285,8 +290,8 @@ class FakeBackend final : public ferry::Backend,
       slot.last_receive = p.now;
       ++slot.lease_number;
       result.leases.push_back(
-          {slot.message, absl::StrCat("fk", q.record.id, "-", seq, "-",
-                                      slot.lease_number)});
+          {slot.message,
+           absl::StrCat("fk", q.record.id, "-", seq, "-", slot.lease_number)});
     }
     for (uint64_t seq : to_move) {
       StoredMessage m = std::move(q.messages[seq].message);
@@ -358,9 +363,15 @@ class FakeBackend final : public ferry::Backend,
     QueueCounts c;
     for (auto& [seq, slot] : it->second.messages) {
       switch (StateOf(slot, p.now, p.retroactive_delay)) {
-        case MessageState::kVisible: ++c.visible; break;
-        case MessageState::kInFlight: ++c.in_flight; break;
-        case MessageState::kDelayed: ++c.delayed; break;
+        case MessageState::kVisible:
+          ++c.visible;
+          break;
+        case MessageState::kInFlight:
+          ++c.in_flight;
+          break;
+        case MessageState::kDelayed:
+          ++c.delayed;
+          break;
       }
     }
     return c;
@@ -371,13 +382,16 @@ class FakeBackend final : public ferry::Backend,
     auto it = queues_.find(queue);
     if (it == queues_.end()) return absl::NotFoundError("no such queue");
     it->second.messages.clear();
+    it->second.dedup.clear();
     return SaveLocked();
   }
 
-  absl::StatusOr<std::vector<PeekedMessage>> Peek(const PeekParams& p) override {
+  absl::StatusOr<std::vector<PeekedMessage>> Peek(
+      const PeekParams& p) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = queues_.find(p.queue);
     if (it == queues_.end()) return absl::NotFoundError("no such queue");
+    ExpireLocked(it->second, p.now, p.retention);
     std::vector<PeekedMessage> out;
     for (auto& [seq, slot] : it->second.messages) {
       if (out.size() >= p.limit) break;
@@ -436,7 +450,8 @@ class FakeBackend final : public ferry::Backend,
     auto& entries = kv_[std::string(table)];
     auto e = entries.find(std::string(key));
     uint64_t current = e == entries.end() ? 0 : e->second.version;
-    if (current != expected_version) return absl::AbortedError("version mismatch");
+    if (current != expected_version)
+      return absl::AbortedError("version mismatch");
     entries[std::string(key)] = {std::string(value), current + 1};
     if (absl::Status s = SaveLocked(); !s.ok()) return s;
     return current + 1;
@@ -510,7 +525,8 @@ class FakeBackend final : public ferry::Backend,
     q.messages[seq] = std::move(slot);
   }
 
-  static void ExpireLocked(FakeQueue& q, absl::Time now, absl::Duration retention) {
+  static void ExpireLocked(FakeQueue& q, absl::Time now,
+                           absl::Duration retention) {
     for (auto it = q.messages.begin(); it != q.messages.end();) {
       if (it->second.message.enqueue_time + retention <= now) {
         it = q.messages.erase(it);
@@ -531,11 +547,13 @@ class FakeBackend final : public ferry::Backend,
   // messages before the group's first unavailable one; whole groups in the
   // order of their first message.
   static std::vector<uint64_t> EligibleLocked(
-      FakeQueue& q, absl::Time now, const std::optional<absl::Duration>& retro) {
+      FakeQueue& q, absl::Time now,
+      const std::optional<absl::Duration>& retro) {
     std::vector<uint64_t> out;
     if (!q.record.fifo) {
       for (auto& [seq, slot] : q.messages) {
-        if (StateOf(slot, now, retro) == MessageState::kVisible) out.push_back(seq);
+        if (StateOf(slot, now, retro) == MessageState::kVisible)
+          out.push_back(seq);
       }
       return out;
     }
@@ -563,9 +581,11 @@ class FakeBackend final : public ferry::Backend,
     std::vector<std::string> parts =
         absl::StrSplit(absl::string_view(receipt.data(), receipt.size()), '-');
     uint64_t queue_id = 0, lease = 0;
-    if (parts.size() != 3 || parts[0].size() < 3 || parts[0].substr(0, 2) != "fk" ||
+    if (parts.size() != 3 || parts[0].size() < 3 ||
+        parts[0].substr(0, 2) != "fk" ||
         !absl::SimpleAtoi(parts[0].substr(2), &queue_id) ||
-        !absl::SimpleAtoi(parts[1], seq) || !absl::SimpleAtoi(parts[2], &lease)) {
+        !absl::SimpleAtoi(parts[1], seq) ||
+        !absl::SimpleAtoi(parts[2], &lease)) {
       return ReceiptStatus::kMalformed;
     }
     if (queue_id != q.record.id) return ReceiptStatus::kWrongQueue;
@@ -574,9 +594,9 @@ class FakeBackend final : public ferry::Backend,
     if (lease == 0 || lease > it->second.lease_number) {
       return ReceiptStatus::kMalformed;
     }
-    if (require_live && (lease != it->second.lease_number ||
-                         !it->second.leased ||
-                         it->second.invisible_until <= now)) {
+    if (require_live &&
+        (lease != it->second.lease_number || !it->second.leased ||
+         it->second.invisible_until <= now)) {
       return ReceiptStatus::kExpired;
     }
     *slot = &it->second;
@@ -605,21 +625,24 @@ class FakeBackend final : public ferry::Backend,
       }
       jq["dedup"] = Json::array();
       for (auto& [key, d] : q.dedup) {
-        jq["dedup"].push_back({Hex(key), Ns(d.first), d.second.hi, d.second.lo});
+        jq["dedup"].push_back(
+            {Hex(key), Ns(d.first), d.second.hi, d.second.lo});
       }
       j["queues"].push_back(std::move(jq));
     }
     j["kv"] = Json::object();
     for (auto& [table, entries] : kv_) {
       Json rows = Json::array();
-      for (auto& [k, e] : entries) rows.push_back({Hex(k), Hex(e.value), e.version});
+      for (auto& [k, e] : entries)
+        rows.push_back({Hex(k), Hex(e.value), e.version});
       j["kv"][Hex(table)] = std::move(rows);
     }
     std::string tmp = path_ + ".tmp";
     {
       std::ofstream out(tmp, std::ios::trunc);
       out << j.dump();
-      if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+      if (!out)
+        return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
     }
     if (std::rename(tmp.c_str(), path_.c_str()) != 0) {
       return absl::UnavailableError(absl::StrCat("cannot rename ", tmp));

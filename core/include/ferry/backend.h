@@ -50,9 +50,9 @@ using QueueId = uint64_t;
 
 struct QueueRecord {
   QueueId id = 0;
-  std::string key;     // the ARN
-  bool fifo = false;   // fixed at creation
-  std::string config;  // core's encoding of the attributes; opaque here
+  std::string key{};     // the ARN
+  bool fifo = false;     // fixed at creation
+  std::string config{};  // core's encoding of the attributes; opaque here
   uint64_t config_version = 0;
 };
 
@@ -79,30 +79,32 @@ class FERRY_EXPORT QueueStore {
   // ---- Catalog -------------------------------------------------------------
 
   struct CreateQueueParams {
-    std::string_view key;
+    std::string_view key{};
     bool fifo = false;
-    std::string_view config;
+    std::string_view config{};
   };
   // kAlreadyExists if `key` exists.
-  virtual absl::StatusOr<QueueRecord> CreateQueue(const CreateQueueParams& p) = 0;
+  virtual absl::StatusOr<QueueRecord> CreateQueue(
+      const CreateQueueParams& p) = 0;
   // kNotFound if absent.
   virtual absl::StatusOr<QueueRecord> GetQueue(std::string_view key) = 0;
 
   struct UpdateQueueParams {
     QueueId queue = 0;
     uint64_t expected_version = 0;
-    std::string_view config;
+    std::string_view config{};
   };
   // Replaces the config iff its version is `expected_version`; returns the new
   // version. kAborted on a version mismatch, kNotFound if the queue is gone.
-  virtual absl::StatusOr<uint64_t> UpdateQueueConfig(const UpdateQueueParams& p) = 0;
+  virtual absl::StatusOr<uint64_t> UpdateQueueConfig(
+      const UpdateQueueParams& p) = 0;
 
   // Drops the queue and all of its messages. kNotFound if absent.
   virtual absl::Status DeleteQueue(QueueId queue) = 0;
 
   struct ListQueuesParams {
-    std::string_view key_prefix;
-    std::string_view start_after;  // exclusive; empty = from the start
+    std::string_view key_prefix{};
+    std::string_view start_after{};  // exclusive; empty = from the start
     size_t limit = 1000;
   };
   // Queues whose key starts with `key_prefix`, in key order.
@@ -114,41 +116,41 @@ class FERRY_EXPORT QueueStore {
   struct AppendEntry {
     QueueId queue = 0;
     // The store may move from it.
-    StoredMessage message;
+    StoredMessage message{};
     // Deduplication, decided by core: when `dedup_key` is non-empty and the
     // queue holds the same key with an expiry after `now`, the entry is a
     // duplicate and is not stored; otherwise the key is recorded until
     // `dedup_expires_at` (it outlives the message: AWS keeps it after delete).
-    std::string dedup_key;
-    absl::Time dedup_expires_at;
+    std::string dedup_key{};
+    absl::Time dedup_expires_at{};
   };
   struct AppendOutcome {
     bool duplicate = false;
     // The stored id; for a duplicate, the id of the message it duplicates.
-    Uuid message_id;
+    Uuid message_id{};
     uint64_t sequence_number = 0;  // FIFO queues
   };
   struct AppendParams {
     // Applied all or nothing, in order, across any number of queues.
-    std::span<AppendEntry> entries;
+    std::span<AppendEntry> entries{};
     // outcomes[i] describes entries[i]. REQUIRES: same size as entries.
-    std::span<AppendOutcome> outcomes;
-    absl::Time now;
+    std::span<AppendOutcome> outcomes{};
+    absl::Time now{};
   };
   // kNotFound if a queue is gone (nothing is appended).
   virtual absl::Status Append(const AppendParams& p) = 0;
 
   struct LeaseParams {
     QueueId queue = 0;
-    absl::Time now;
+    absl::Time now{};
     int max_messages = 1;
     // The deadline of the leases granted.
-    absl::Time invisible_until;
+    absl::Time invisible_until{};
     // Messages whose enqueue_time + retention <= now are dropped.
     absl::Duration retention = absl::InfiniteDuration();
     // FIFO queues apply their queue delay retroactively: when set, a message
     // never received is visible from enqueue_time + this delay.
-    std::optional<absl::Duration> retroactive_delay;
+    std::optional<absl::Duration> retroactive_delay{};
     // Redrive. A message whose receive count would exceed max_receive_count
     // (0 = no redrive) moves to dead_letter_queue instead of being leased,
     // with dead_letter_source_arn = source_key. When dead_letter_is_fifo, its
@@ -157,17 +159,17 @@ class FERRY_EXPORT QueueStore {
     int64_t max_receive_count = 0;
     QueueId dead_letter_queue = 0;
     bool dead_letter_is_fifo = false;
-    std::string_view source_key;
+    std::string_view source_key{};
     // Leases beyond this many in flight are refused with kResourceExhausted
     // when nothing could be leased (0 = unlimited).
     int64_t max_in_flight = 0;
   };
   struct LeasedMessage {
-    StoredMessage message;  // receive_count and first_receive_time updated
-    std::string receipt;
+    StoredMessage message{};  // receive_count and first_receive_time updated
+    std::string receipt{};
   };
   struct LeaseResult {
-    std::vector<LeasedMessage> leases;
+    std::vector<LeasedMessage> leases{};
     int64_t moved_to_dead_letter = 0;
     // The earliest moment a message not leased now may become visible (end
     // of a delay or a lease); InfiniteFuture if none. Long polls wait for it.
@@ -180,10 +182,10 @@ class FERRY_EXPORT QueueStore {
 
   struct AckParams {
     QueueId queue = 0;
-    std::span<const std::string_view> receipts;
+    std::span<const std::string_view> receipts{};
     // statuses[i] for receipts[i]. REQUIRES: same size.
-    std::span<ReceiptStatus> statuses;
-    absl::Time now;
+    std::span<ReceiptStatus> statuses{};
+    absl::Time now{};
     // FIFO: a receipt whose lease ended (or was superseded) is kExpired and
     // deletes nothing. Standard: any receipt ever issued deletes the message.
     bool require_live_lease = false;
@@ -191,14 +193,14 @@ class FERRY_EXPORT QueueStore {
   virtual absl::Status Ack(const AckParams& p) = 0;
 
   struct VisibilityChange {
-    std::string_view receipt;
-    absl::Time invisible_until;
+    std::string_view receipt{};
+    absl::Time invisible_until{};
   };
   struct ChangeVisibilityParams {
     QueueId queue = 0;
-    std::span<const VisibilityChange> changes;
-    std::span<ReceiptStatus> statuses;
-    absl::Time now;
+    std::span<const VisibilityChange> changes{};
+    std::span<ReceiptStatus> statuses{};
+    absl::Time now{};
     // kBeyondLimit when invisible_until exceeds the message's latest receive
     // time plus this duration (SQS: 12 hours).
     absl::Duration max_since_receive = absl::InfiniteDuration();
@@ -215,39 +217,44 @@ class FERRY_EXPORT QueueStore {
   };
   struct CountParams {
     QueueId queue = 0;
-    absl::Time now;
+    absl::Time now{};
     absl::Duration retention = absl::InfiniteDuration();
-    std::optional<absl::Duration> retroactive_delay;
+    std::optional<absl::Duration> retroactive_delay{};
   };
   virtual absl::StatusOr<QueueCounts> Count(const CountParams& p) = 0;
 
-  // Deletes every message, in flight or not. Deduplication keys survive.
+  // Deletes every message, in flight or not, and forgets the queue's
+  // deduplication keys (AWS: a purge clears the FIFO deduplication cache).
   virtual absl::Status Purge(QueueId queue) = 0;
 
   enum class MessageState { kVisible, kInFlight, kDelayed };
   struct PeekedMessage {
-    StoredMessage message;
+    StoredMessage message{};
     MessageState state = MessageState::kVisible;
-    absl::Time invisible_until;  // kInFlight / kDelayed
+    absl::Time invisible_until{};  // kInFlight / kDelayed
   };
   struct PeekParams {
     QueueId queue = 0;
-    absl::Time now;
+    absl::Time now{};
     size_t limit = 100;
-    std::optional<absl::Duration> retroactive_delay;
+    // Messages past retention are not shown (and may be dropped).
+    absl::Duration retention = absl::InfiniteDuration();
+    std::optional<absl::Duration> retroactive_delay{};
   };
   // Test support: the messages in queue order without receiving them.
-  virtual absl::StatusOr<std::vector<PeekedMessage>> Peek(const PeekParams& p) = 0;
+  virtual absl::StatusOr<std::vector<PeekedMessage>> Peek(
+      const PeekParams& p) = 0;
 
   struct MoveParams {
     QueueId source = 0;
-    absl::Time now;
+    absl::Time now{};
     int max_messages = 1;
     absl::Duration retention = absl::InfiniteDuration();
     // Core's decision for each visible message taken, in order: rewrite it as
     // the new message and name its destination. An error leaves that message
     // where it is and ends the move.
-    absl::FunctionRef<absl::Status(StoredMessage& message, QueueId* destination)>
+    absl::FunctionRef<absl::Status(StoredMessage& message,
+                                   QueueId* destination)>
         plan;
   };
   // Atomically moves up to max_messages visible messages; returns how many.
@@ -262,7 +269,7 @@ class FERRY_EXPORT KeyValueStore {
   virtual ~KeyValueStore() = default;
 
   struct Entry {
-    std::string value;
+    std::string value{};
     uint64_t version = 0;  // > 0
   };
   virtual absl::StatusOr<std::optional<Entry>> Get(std::string_view table,

@@ -73,10 +73,10 @@ struct BrokerOptions {
   std::string default_region = "us-east-1";
   // The base of queue URLs on the native level; "" gives AWS's form,
   // https://sqs.<region>.amazonaws.com.
-  std::string default_endpoint;
-  StrictModeOptions strict;
+  std::string default_endpoint{};
+  StrictModeOptions strict{};
   // nullptr-equivalent (empty): log lines are dropped.
-  LogSink log;
+  LogSink log{};
 };
 
 class FERRY_EXPORT Broker {
@@ -117,7 +117,7 @@ class FERRY_EXPORT Broker {
 
  private:
   explicit Broker(std::unique_ptr<internal::Engine> engine);
-  std::unique_ptr<internal::Engine> engine_;
+  std::unique_ptr<internal::Engine> engine_{};
 };
 
 }  // namespace ferry

@@ -14,7 +14,8 @@
 //
 // Example:
 //   absl::Status s = sqs.DeleteQueue(ctx, {.queue_url = url});
-//   if (auto aws = ferry::GetAwsError(s); aws && aws->shape == "QueueDoesNotExist") ...
+//   if (auto aws = ferry::GetAwsError(s); aws && aws->shape ==
+//   "QueueDoesNotExist") ...
 #ifndef FERRY_ERRORS_H_
 #define FERRY_ERRORS_H_
 
@@ -30,20 +31,21 @@ enum class AwsService { kSqs, kSns, kKinesis };
 
 // What AWS puts on the wire for one error.
 struct AwsErrorInfo {
-  AwsService service;
+  AwsService service{};
   // The modelled shape; the JSON protocols send it as `__type`.
-  std::string_view shape;
+  std::string_view shape{};
   // The code of the legacy Query protocol (`<Code>`, and the first field of
   // SQS's `x-amzn-query-error` header).
-  std::string_view query_code;
-  int http_status;
+  std::string_view query_code{};
+  int http_status{};
   // True for `Sender` errors (the caller's fault), false for `Receiver`.
-  bool sender_fault;
+  bool sender_fault{};
 };
 
 // Returns the AWS error `status` carries, or nullopt for OK and for errors
 // that have no AWS counterpart (the gateway reports those as InternalFailure).
-FERRY_EXPORT std::optional<AwsErrorInfo> GetAwsError(const absl::Status& status);
+FERRY_EXPORT std::optional<AwsErrorInfo> GetAwsError(
+    const absl::Status& status);
 
 // Looks up the table directly. Returns nullopt for an unknown (service, shape).
 FERRY_EXPORT std::optional<AwsErrorInfo> FindAwsError(AwsService service,

@@ -24,9 +24,9 @@ namespace ferry {
 // values is meaningful: `binary_value` (raw bytes, not base64) for Binary
 // types, `string_value` otherwise.
 struct MessageAttributeValue {
-  std::string data_type;
-  std::string string_value;
-  std::string binary_value;
+  std::string data_type{};
+  std::string string_value{};
+  std::string binary_value{};
 
   friend bool operator==(const MessageAttributeValue&,
                          const MessageAttributeValue&) = default;
@@ -38,25 +38,25 @@ using MessageAttributeMap = std::map<std::string, MessageAttributeValue>;
 // A message as a store keeps it. Core fills the first block when a message is
 // sent; the store maintains the receive bookkeeping.
 struct StoredMessage {
-  Uuid message_id;
-  std::string body;
-  MessageAttributeMap attributes;
+  Uuid message_id{};
+  std::string body{};
+  MessageAttributeMap attributes{};
   // FIFO queues (and fair standard queues): the group; empty if none.
-  std::string message_group_id;
+  std::string message_group_id{};
   // FIFO: the deduplication id given or derived; empty on standard queues.
-  std::string deduplication_id;
+  std::string deduplication_id{};
   // The AWSTraceHeader system attribute; empty if none.
-  std::string trace_header;
+  std::string trace_header{};
   // The SenderId system attribute.
-  std::string sender_id;
+  std::string sender_id{};
   // Set on messages a redrive moved to a dead-letter queue.
-  std::string dead_letter_source_arn;
+  std::string dead_letter_source_arn{};
   // SentTimestamp: when the message was first sent (kept across DLQ moves).
-  absl::Time sent_time;
+  absl::Time sent_time{};
   // Start of the retention period (reset by a FIFO DLQ move, per AWS).
-  absl::Time enqueue_time;
+  absl::Time enqueue_time{};
   // The end of the message's delay; <= sent_time when it has none.
-  absl::Time visible_at;
+  absl::Time visible_at{};
 
   // Maintained by the store.
   int64_t receive_count = 0;

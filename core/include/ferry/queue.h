@@ -21,8 +21,9 @@
 // Example:
 //   absl::StatusOr<ferry::Queue> q = broker->CreateQueue("jobs");
 //   q->Send("hello");
-//   auto batch = q->Receive({.max_messages = 10, .wait_time = absl::Seconds(20)});
-//   for (const ferry::ReceivedMessage& m : *batch) q->Delete(m.receipt);
+//   auto batch = q->Receive({.max_messages = 10, .wait_time =
+//   absl::Seconds(20)}); for (const ferry::ReceivedMessage& m : *batch)
+//   q->Delete(m.receipt);
 #ifndef FERRY_QUEUE_H_
 #define FERRY_QUEUE_H_
 
@@ -55,18 +56,18 @@ struct QueueOptions {
   // FIFO queue: the name must end in ".fifo". Fixed at creation.
   bool fifo = false;
   // How long a received message stays hidden. SQS default 30 s; 0 to 12 h.
-  std::optional<absl::Duration> visibility_timeout;
+  std::optional<absl::Duration> visibility_timeout{};
   // Messages older than this are dropped. SQS default 4 days; 60 s to 14 days.
-  std::optional<absl::Duration> retention;
+  std::optional<absl::Duration> retention{};
   // Hides every new message for this long. Default 0; at most 15 min.
-  std::optional<absl::Duration> delivery_delay;
+  std::optional<absl::Duration> delivery_delay{};
   // Default long-poll wait of a receive. Default 0; at most 20 s.
-  std::optional<absl::Duration> receive_wait_time;
+  std::optional<absl::Duration> receive_wait_time{};
   // Largest message (body plus attributes). Default and max 1 MiB; min 1 KiB.
-  std::optional<int64_t> maximum_message_size;
+  std::optional<int64_t> maximum_message_size{};
   // Redrive: after `max_receive_count` receives a message moves to the queue
   // named `dead_letter_queue` (same account and region; must exist).
-  std::string dead_letter_queue;
+  std::string dead_letter_queue{};
   int max_receive_count = 0;
   // FIFO: deduplicate by SHA-256 of the body when no id is given.
   bool content_based_deduplication = false;
@@ -74,16 +75,16 @@ struct QueueOptions {
 
 struct SendOptions {
   // Per-message delay (standard queues only). Unset: the queue's delay.
-  std::optional<absl::Duration> delay;
-  MessageAttributeMap attributes;
+  std::optional<absl::Duration> delay{};
+  MessageAttributeMap attributes{};
   // Required on FIFO queues; optional on standard queues (fair queues).
-  std::string message_group_id;
+  std::string message_group_id{};
   // FIFO: required unless the queue has content-based deduplication.
-  std::string deduplication_id;
+  std::string deduplication_id{};
 };
 
 struct SendResult {
-  Uuid message_id;
+  Uuid message_id{};
   // FIFO queues: the sequence number; 0 otherwise.
   uint64_t sequence_number = 0;
   // FIFO: true when the message was a duplicate inside the 5-minute window
@@ -95,25 +96,25 @@ struct ReceiveOptions {
   // 1 to 10.
   int max_messages = 1;
   // Unset: the queue's visibility timeout.
-  std::optional<absl::Duration> visibility_timeout;
+  std::optional<absl::Duration> visibility_timeout{};
   // Long poll: return as soon as a message is available or after this long.
   // Unset: the queue's receive wait time. At most 20 s.
-  std::optional<absl::Duration> wait_time;
+  std::optional<absl::Duration> wait_time{};
 };
 
 struct ReceivedMessage {
-  Uuid message_id;
-  std::string body;
+  Uuid message_id{};
+  std::string body{};
   // Hand back to Delete or ChangeVisibility. New on every receive.
-  std::string receipt;
-  MessageAttributeMap attributes;
+  std::string receipt{};
+  MessageAttributeMap attributes{};
   int64_t receive_count = 0;
-  absl::Time sent_time;
-  absl::Time first_receive_time;
-  std::string message_group_id;
-  std::string deduplication_id;
+  absl::Time sent_time{};
+  absl::Time first_receive_time{};
+  std::string message_group_id{};
+  std::string deduplication_id{};
   uint64_t sequence_number = 0;
-  std::string dead_letter_source_arn;
+  std::string dead_letter_source_arn{};
 };
 
 struct QueueCounts {
@@ -125,9 +126,9 @@ struct QueueCounts {
 // A message as Peek shows it, without receiving it.
 struct PeekedMessage {
   enum class State { kVisible, kInFlight, kDelayed };
-  ReceivedMessage message;  // receipt is empty
+  ReceivedMessage message{};  // receipt is empty
   State state = State::kVisible;
-  absl::Time invisible_until;
+  absl::Time invisible_until{};
 };
 
 // Given to a push consumer's handler with each message. Move-only; exactly
@@ -149,14 +150,14 @@ class FERRY_EXPORT AckHandle {
  private:
   friend class Queue;
   friend class Consumer;
-  std::shared_ptr<internal::QueueState> state_;
-  std::string receipt_;
+  std::shared_ptr<internal::QueueState> state_{};
+  std::string receipt_{};
 };
 
 struct ConsumeOptions {
   // Messages fetched per receive (1-10).
   int max_messages = 10;
-  std::optional<absl::Duration> visibility_timeout;
+  std::optional<absl::Duration> visibility_timeout{};
   // The long-poll wait of each receive.
   absl::Duration wait_time = absl::Seconds(20);
 };
@@ -178,7 +179,7 @@ class FERRY_EXPORT Consumer {
  private:
   friend class Queue;
   explicit Consumer(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<Impl> impl_{};
 };
 
 class FERRY_EXPORT Queue {
@@ -228,7 +229,7 @@ class FERRY_EXPORT Queue {
   friend class Consumer;
   explicit Queue(std::shared_ptr<internal::QueueState> state)
       : state_(std::move(state)) {}
-  std::shared_ptr<internal::QueueState> state_;
+  std::shared_ptr<internal::QueueState> state_{};
 };
 
 }  // namespace ferry

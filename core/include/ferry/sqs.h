@@ -19,8 +19,9 @@
 // Errors: statuses carry AWS's error (GetAwsError in ferry/errors.h), e.g.
 // QueueDoesNotExist, InvalidParameterValue, MissingParameter. Batch
 // operations report per-entry failures in the result and fail the whole call
-// only for whole-request errors (EmptyBatchRequest, TooManyEntriesInBatchRequest,
-// BatchEntryIdsNotDistinct, InvalidBatchEntryId, BatchRequestTooLong).
+// only for whole-request errors (EmptyBatchRequest,
+// TooManyEntriesInBatchRequest, BatchEntryIdsNotDistinct, InvalidBatchEntryId,
+// BatchRequestTooLong).
 #ifndef FERRY_SQS_H_
 #define FERRY_SQS_H_
 
@@ -43,254 +44,254 @@ class Engine;
 
 struct RequestContext {
   // Empty: the broker's defaults.
-  std::string account;
-  std::string region;
+  std::string account{};
+  std::string region{};
   // Base of the queue URLs returned, e.g. "http://localhost:4566". Empty: the
   // broker's default endpoint.
-  std::string endpoint;
+  std::string endpoint{};
   // The SenderId recorded on sent messages. Empty: the account id.
-  std::string caller;
+  std::string caller{};
   // The X-Amzn-Trace-Id header; recorded as AWSTraceHeader on sends.
-  std::string trace_header;
+  std::string trace_header{};
 };
 
 using AttributeMap = std::map<std::string, std::string>;
 using TagMap = std::map<std::string, std::string>;
 
 struct CreateQueueRequest {
-  std::string queue_name;
-  AttributeMap attributes;
-  TagMap tags;
+  std::string queue_name{};
+  AttributeMap attributes{};
+  TagMap tags{};
 };
 struct CreateQueueResult {
-  std::string queue_url;
+  std::string queue_url{};
 };
 
 struct GetQueueUrlRequest {
-  std::string queue_name;
+  std::string queue_name{};
   // Another account's queue (must be the same broker).
-  std::string queue_owner_aws_account_id;
+  std::string queue_owner_aws_account_id{};
 };
 struct GetQueueUrlResult {
-  std::string queue_url;
+  std::string queue_url{};
 };
 
 struct ListQueuesRequest {
-  std::string queue_name_prefix;
-  std::optional<int> max_results;
-  std::string next_token;
+  std::string queue_name_prefix{};
+  std::optional<int> max_results{};
+  std::string next_token{};
 };
 struct ListQueuesResult {
-  std::vector<std::string> queue_urls;
-  std::string next_token;  // empty when there are no more
+  std::vector<std::string> queue_urls{};
+  std::string next_token{};  // empty when there are no more
 };
 
 struct DeleteQueueRequest {
-  std::string queue_url;
+  std::string queue_url{};
 };
 
 struct GetQueueAttributesRequest {
-  std::string queue_url;
-  std::vector<std::string> attribute_names;  // "All" or names
+  std::string queue_url{};
+  std::vector<std::string> attribute_names{};  // "All" or names
 };
 struct GetQueueAttributesResult {
-  AttributeMap attributes;
+  AttributeMap attributes{};
 };
 
 struct SetQueueAttributesRequest {
-  std::string queue_url;
-  AttributeMap attributes;
+  std::string queue_url{};
+  AttributeMap attributes{};
 };
 
 struct PurgeQueueRequest {
-  std::string queue_url;
+  std::string queue_url{};
 };
 
 struct SendMessageRequest {
-  std::string queue_url;
-  std::string message_body;
-  std::optional<int> delay_seconds;
-  MessageAttributeMap message_attributes;
+  std::string queue_url{};
+  std::string message_body{};
+  std::optional<int> delay_seconds{};
+  MessageAttributeMap message_attributes{};
   // Only "AWSTraceHeader" (type String).
-  MessageAttributeMap message_system_attributes;
-  std::optional<std::string> message_deduplication_id;
-  std::optional<std::string> message_group_id;
+  MessageAttributeMap message_system_attributes{};
+  std::optional<std::string> message_deduplication_id{};
+  std::optional<std::string> message_group_id{};
 };
 struct SendMessageResult {
-  std::string message_id;
-  std::string md5_of_message_body;
-  std::string md5_of_message_attributes;         // empty if none sent
-  std::string md5_of_message_system_attributes;  // empty if none sent
-  std::string sequence_number;                   // FIFO only
+  std::string message_id{};
+  std::string md5_of_message_body{};
+  std::string md5_of_message_attributes{};         // empty if none sent
+  std::string md5_of_message_system_attributes{};  // empty if none sent
+  std::string sequence_number{};                   // FIFO only
 };
 
 struct SendMessageBatchRequestEntry {
-  std::string id;
-  std::string message_body;
-  std::optional<int> delay_seconds;
-  MessageAttributeMap message_attributes;
-  MessageAttributeMap message_system_attributes;
-  std::optional<std::string> message_deduplication_id;
-  std::optional<std::string> message_group_id;
+  std::string id{};
+  std::string message_body{};
+  std::optional<int> delay_seconds{};
+  MessageAttributeMap message_attributes{};
+  MessageAttributeMap message_system_attributes{};
+  std::optional<std::string> message_deduplication_id{};
+  std::optional<std::string> message_group_id{};
 };
 struct SendMessageBatchRequest {
-  std::string queue_url;
-  std::vector<SendMessageBatchRequestEntry> entries;
+  std::string queue_url{};
+  std::vector<SendMessageBatchRequestEntry> entries{};
 };
 struct SendMessageBatchResultEntry {
-  std::string id;
-  std::string message_id;
-  std::string md5_of_message_body;
-  std::string md5_of_message_attributes;
-  std::string md5_of_message_system_attributes;
-  std::string sequence_number;
+  std::string id{};
+  std::string message_id{};
+  std::string md5_of_message_body{};
+  std::string md5_of_message_attributes{};
+  std::string md5_of_message_system_attributes{};
+  std::string sequence_number{};
 };
 struct BatchResultErrorEntry {
-  std::string id;
+  std::string id{};
   bool sender_fault = true;
-  std::string code;  // the legacy Query code, e.g. "InvalidParameterValue"
-  std::string message;
+  std::string code{};  // the legacy Query code, e.g. "InvalidParameterValue"
+  std::string message{};
 };
 struct SendMessageBatchResult {
-  std::vector<SendMessageBatchResultEntry> successful;
-  std::vector<BatchResultErrorEntry> failed;
+  std::vector<SendMessageBatchResultEntry> successful{};
+  std::vector<BatchResultErrorEntry> failed{};
 };
 
 struct ReceiveMessageRequest {
-  std::string queue_url;
+  std::string queue_url{};
   // Deprecated AWS name of message_system_attribute_names; both are honoured.
-  std::vector<std::string> attribute_names;
-  std::vector<std::string> message_system_attribute_names;
-  std::vector<std::string> message_attribute_names;
-  std::optional<int> max_number_of_messages;
-  std::optional<int> visibility_timeout;
-  std::optional<int> wait_time_seconds;
-  std::optional<std::string> receive_request_attempt_id;
+  std::vector<std::string> attribute_names{};
+  std::vector<std::string> message_system_attribute_names{};
+  std::vector<std::string> message_attribute_names{};
+  std::optional<int> max_number_of_messages{};
+  std::optional<int> visibility_timeout{};
+  std::optional<int> wait_time_seconds{};
+  std::optional<std::string> receive_request_attempt_id{};
 };
 struct Message {
-  std::string message_id;
-  std::string receipt_handle;
-  std::string md5_of_body;
-  std::string body;
-  AttributeMap attributes;  // system attributes requested
-  std::string md5_of_message_attributes;  // over the returned attributes
-  MessageAttributeMap message_attributes;
+  std::string message_id{};
+  std::string receipt_handle{};
+  std::string md5_of_body{};
+  std::string body{};
+  AttributeMap attributes{};                // system attributes requested
+  std::string md5_of_message_attributes{};  // over the returned attributes
+  MessageAttributeMap message_attributes{};
 };
 struct ReceiveMessageResult {
-  std::vector<Message> messages;
+  std::vector<Message> messages{};
 };
 
 struct DeleteMessageRequest {
-  std::string queue_url;
-  std::string receipt_handle;
+  std::string queue_url{};
+  std::string receipt_handle{};
 };
 
 struct DeleteMessageBatchRequestEntry {
-  std::string id;
-  std::string receipt_handle;
+  std::string id{};
+  std::string receipt_handle{};
 };
 struct DeleteMessageBatchRequest {
-  std::string queue_url;
-  std::vector<DeleteMessageBatchRequestEntry> entries;
+  std::string queue_url{};
+  std::vector<DeleteMessageBatchRequestEntry> entries{};
 };
 struct DeleteMessageBatchResultEntry {
-  std::string id;
+  std::string id{};
 };
 struct DeleteMessageBatchResult {
-  std::vector<DeleteMessageBatchResultEntry> successful;
-  std::vector<BatchResultErrorEntry> failed;
+  std::vector<DeleteMessageBatchResultEntry> successful{};
+  std::vector<BatchResultErrorEntry> failed{};
 };
 
 struct ChangeMessageVisibilityRequest {
-  std::string queue_url;
-  std::string receipt_handle;
-  std::optional<int> visibility_timeout;
+  std::string queue_url{};
+  std::string receipt_handle{};
+  std::optional<int> visibility_timeout{};
 };
 
 struct ChangeMessageVisibilityBatchRequestEntry {
-  std::string id;
-  std::string receipt_handle;
-  std::optional<int> visibility_timeout;
+  std::string id{};
+  std::string receipt_handle{};
+  std::optional<int> visibility_timeout{};
 };
 struct ChangeMessageVisibilityBatchRequest {
-  std::string queue_url;
-  std::vector<ChangeMessageVisibilityBatchRequestEntry> entries;
+  std::string queue_url{};
+  std::vector<ChangeMessageVisibilityBatchRequestEntry> entries{};
 };
 struct ChangeMessageVisibilityBatchResultEntry {
-  std::string id;
+  std::string id{};
 };
 struct ChangeMessageVisibilityBatchResult {
-  std::vector<ChangeMessageVisibilityBatchResultEntry> successful;
-  std::vector<BatchResultErrorEntry> failed;
+  std::vector<ChangeMessageVisibilityBatchResultEntry> successful{};
+  std::vector<BatchResultErrorEntry> failed{};
 };
 
 struct TagQueueRequest {
-  std::string queue_url;
-  TagMap tags;
+  std::string queue_url{};
+  TagMap tags{};
 };
 struct UntagQueueRequest {
-  std::string queue_url;
-  std::vector<std::string> tag_keys;
+  std::string queue_url{};
+  std::vector<std::string> tag_keys{};
 };
 struct ListQueueTagsRequest {
-  std::string queue_url;
+  std::string queue_url{};
 };
 struct ListQueueTagsResult {
-  TagMap tags;
+  TagMap tags{};
 };
 
 struct ListDeadLetterSourceQueuesRequest {
-  std::string queue_url;
-  std::optional<int> max_results;
-  std::string next_token;
+  std::string queue_url{};
+  std::optional<int> max_results{};
+  std::string next_token{};
 };
 struct ListDeadLetterSourceQueuesResult {
-  std::vector<std::string> queue_urls;
-  std::string next_token;
+  std::vector<std::string> queue_urls{};
+  std::string next_token{};
 };
 
 struct AddPermissionRequest {
-  std::string queue_url;
-  std::string label;
-  std::vector<std::string> aws_account_ids;
-  std::vector<std::string> actions;
+  std::string queue_url{};
+  std::string label{};
+  std::vector<std::string> aws_account_ids{};
+  std::vector<std::string> actions{};
 };
 struct RemovePermissionRequest {
-  std::string queue_url;
-  std::string label;
+  std::string queue_url{};
+  std::string label{};
 };
 
 struct StartMessageMoveTaskRequest {
-  std::string source_arn;
-  std::string destination_arn;  // empty: back to each message's source
-  std::optional<int> max_number_of_messages_per_second;
+  std::string source_arn{};
+  std::string destination_arn{};  // empty: back to each message's source
+  std::optional<int> max_number_of_messages_per_second{};
 };
 struct StartMessageMoveTaskResult {
-  std::string task_handle;
+  std::string task_handle{};
 };
 struct CancelMessageMoveTaskRequest {
-  std::string task_handle;
+  std::string task_handle{};
 };
 struct CancelMessageMoveTaskResult {
   int64_t approximate_number_of_messages_moved = 0;
 };
 struct ListMessageMoveTasksRequest {
-  std::string source_arn;
-  std::optional<int> max_results;
+  std::string source_arn{};
+  std::optional<int> max_results{};
 };
 struct ListMessageMoveTasksResultEntry {
-  std::string task_handle;  // RUNNING tasks only
-  std::string status;       // RUNNING|COMPLETED|CANCELLING|CANCELLED|FAILED
-  std::string source_arn;
-  std::string destination_arn;
-  std::optional<int> max_number_of_messages_per_second;
+  std::string task_handle{};  // RUNNING tasks only
+  std::string status{};       // RUNNING|COMPLETED|CANCELLING|CANCELLED|FAILED
+  std::string source_arn{};
+  std::string destination_arn{};
+  std::optional<int> max_number_of_messages_per_second{};
   int64_t approximate_number_of_messages_moved = 0;
   int64_t approximate_number_of_messages_to_move = 0;
-  std::string failure_reason;
+  std::string failure_reason{};
   int64_t started_timestamp = 0;  // epoch milliseconds
 };
 struct ListMessageMoveTasksResult {
-  std::vector<ListMessageMoveTasksResultEntry> results;
+  std::vector<ListMessageMoveTasksResultEntry> results{};
 };
 
 class FERRY_EXPORT Sqs {
@@ -299,30 +300,35 @@ class FERRY_EXPORT Sqs {
   Sqs& operator=(const Sqs&) = delete;
 
   using Ctx = RequestContext;
-  absl::StatusOr<CreateQueueResult> CreateQueue(const Ctx&, const CreateQueueRequest&);
-  absl::StatusOr<GetQueueUrlResult> GetQueueUrl(const Ctx&, const GetQueueUrlRequest&);
-  absl::StatusOr<ListQueuesResult> ListQueues(const Ctx&, const ListQueuesRequest&);
+  absl::StatusOr<CreateQueueResult> CreateQueue(const Ctx&,
+                                                const CreateQueueRequest&);
+  absl::StatusOr<GetQueueUrlResult> GetQueueUrl(const Ctx&,
+                                                const GetQueueUrlRequest&);
+  absl::StatusOr<ListQueuesResult> ListQueues(const Ctx&,
+                                              const ListQueuesRequest&);
   absl::Status DeleteQueue(const Ctx&, const DeleteQueueRequest&);
   absl::StatusOr<GetQueueAttributesResult> GetQueueAttributes(
       const Ctx&, const GetQueueAttributesRequest&);
   absl::Status SetQueueAttributes(const Ctx&, const SetQueueAttributesRequest&);
   absl::Status PurgeQueue(const Ctx&, const PurgeQueueRequest&);
-  absl::StatusOr<SendMessageResult> SendMessage(const Ctx&, const SendMessageRequest&);
+  absl::StatusOr<SendMessageResult> SendMessage(const Ctx&,
+                                                const SendMessageRequest&);
   absl::StatusOr<SendMessageBatchResult> SendMessageBatch(
       const Ctx&, const SendMessageBatchRequest&);
-  absl::StatusOr<ReceiveMessageResult> ReceiveMessage(const Ctx&,
-                                                      const ReceiveMessageRequest&);
+  absl::StatusOr<ReceiveMessageResult> ReceiveMessage(
+      const Ctx&, const ReceiveMessageRequest&);
   absl::Status DeleteMessage(const Ctx&, const DeleteMessageRequest&);
   absl::StatusOr<DeleteMessageBatchResult> DeleteMessageBatch(
       const Ctx&, const DeleteMessageBatchRequest&);
   absl::Status ChangeMessageVisibility(const Ctx&,
                                        const ChangeMessageVisibilityRequest&);
-  absl::StatusOr<ChangeMessageVisibilityBatchResult> ChangeMessageVisibilityBatch(
-      const Ctx&, const ChangeMessageVisibilityBatchRequest&);
+  absl::StatusOr<ChangeMessageVisibilityBatchResult>
+  ChangeMessageVisibilityBatch(const Ctx&,
+                               const ChangeMessageVisibilityBatchRequest&);
   absl::Status TagQueue(const Ctx&, const TagQueueRequest&);
   absl::Status UntagQueue(const Ctx&, const UntagQueueRequest&);
-  absl::StatusOr<ListQueueTagsResult> ListQueueTags(const Ctx&,
-                                                    const ListQueueTagsRequest&);
+  absl::StatusOr<ListQueueTagsResult> ListQueueTags(
+      const Ctx&, const ListQueueTagsRequest&);
   absl::StatusOr<ListDeadLetterSourceQueuesResult> ListDeadLetterSourceQueues(
       const Ctx&, const ListDeadLetterSourceQueuesRequest&);
   absl::Status AddPermission(const Ctx&, const AddPermissionRequest&);

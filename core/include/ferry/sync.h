@@ -28,7 +28,9 @@ class ABSL_LOCKABLE Mutex {
 
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
   void Unlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock(); }
-  bool TryLock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) { return mu_.try_lock(); }
+  bool TryLock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) {
+    return mu_.try_lock();
+  }
   void AssertHeld() ABSL_ASSERT_EXCLUSIVE_LOCK() {}
 
  private:
@@ -67,7 +69,8 @@ class CondVar {
   template <typename TimePoint>
   bool WaitUntilRealTime(const TimePoint& deadline) {
     std::unique_lock<std::mutex> lock(mu_->mu_, std::adopt_lock);
-    bool signalled = cv_.wait_until(lock, deadline) == std::cv_status::no_timeout;
+    bool signalled =
+        cv_.wait_until(lock, deadline) == std::cv_status::no_timeout;
     lock.release();
     return signalled;
   }

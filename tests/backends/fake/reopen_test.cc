@@ -25,9 +25,9 @@ using ::testing::SizeIs;
 class ReopenTest : public testing::Test {
  protected:
   void SetUp() override {
-    path_ = absl::StrCat(testing::TempDir(), "/ferry_reopen_",
-                         testing::UnitTest::GetInstance()->current_test_info()->name(),
-                         ".json");
+    path_ = absl::StrCat(
+        testing::TempDir(), "/ferry_reopen_",
+        testing::UnitTest::GetInstance()->current_test_info()->name(), ".json");
     std::remove(path_.c_str());
     Open();
   }
@@ -54,10 +54,10 @@ class ReopenTest : public testing::Test {
 };
 
 TEST_F(ReopenTest, QueuesAttributesAndTagsSurvive) {
-  auto created = sqs().CreateQueue(
-      ctx_, {.queue_name = "jobs",
-             .attributes = {{"VisibilityTimeout", "45"}},
-             .tags = {{"team", "edge"}}});
+  auto created =
+      sqs().CreateQueue(ctx_, {.queue_name = "jobs",
+                               .attributes = {{"VisibilityTimeout", "45"}},
+                               .tags = {{"team", "edge"}}});
   ASSERT_THAT(created.status(), IsOk());
   Open();
   auto attrs = sqs().GetQueueAttributes(
@@ -72,10 +72,11 @@ TEST_F(ReopenTest, QueuesAttributesAndTagsSurvive) {
 TEST_F(ReopenTest, InFlightMessageKeepsItsReceiptAndDeadline) {
   auto q = sqs().CreateQueue(ctx_, {.queue_name = "jobs"});
   ASSERT_THAT(q.status(), IsOk());
-  ASSERT_THAT(sqs().SendMessage(ctx_, {.queue_url = q->queue_url,
-                                       .message_body = "m1"})
-                  .status(),
-              IsOk());
+  ASSERT_THAT(
+      sqs()
+          .SendMessage(ctx_, {.queue_url = q->queue_url, .message_body = "m1"})
+          .status(),
+      IsOk());
   auto received = sqs().ReceiveMessage(
       ctx_, {.queue_url = q->queue_url, .visibility_timeout = 30});
   ASSERT_THAT(received.status(), IsOk());
@@ -86,10 +87,11 @@ TEST_F(ReopenTest, InFlightMessageKeepsItsReceiptAndDeadline) {
   ASSERT_THAT(again.status(), IsOk());
   EXPECT_THAT(again->messages, SizeIs(0));
   // ...and the receipt issued before it still deletes the message.
-  EXPECT_THAT(sqs().DeleteMessage(
-                  ctx_, {.queue_url = q->queue_url,
-                         .receipt_handle = received->messages[0].receipt_handle}),
-              IsOk());
+  EXPECT_THAT(
+      sqs().DeleteMessage(
+          ctx_, {.queue_url = q->queue_url,
+                 .receipt_handle = received->messages[0].receipt_handle}),
+      IsOk());
   clock_.Advance(absl::Seconds(31));
   auto after = sqs().ReceiveMessage(ctx_, {.queue_url = q->queue_url});
   ASSERT_THAT(after.status(), IsOk());
@@ -102,9 +104,10 @@ TEST_F(ReopenTest, ReceiveCountsAndDeduplicationWindowSurvive) {
              .attributes = {{"FifoQueue", "true"},
                             {"ContentBasedDeduplication", "true"}}});
   ASSERT_THAT(q.status(), IsOk());
-  ASSERT_THAT(sqs().SendMessage(ctx_, {.queue_url = q->queue_url,
-                                       .message_body = "once",
-                                       .message_group_id = "g"})
+  ASSERT_THAT(sqs()
+                  .SendMessage(ctx_, {.queue_url = q->queue_url,
+                                      .message_body = "once",
+                                      .message_group_id = "g"})
                   .status(),
               IsOk());
   auto first = sqs().ReceiveMessage(
@@ -112,9 +115,10 @@ TEST_F(ReopenTest, ReceiveCountsAndDeduplicationWindowSurvive) {
   ASSERT_THAT(first.status(), IsOk());
   Open();
   // The same body inside the 5-minute window is a duplicate after reopen.
-  ASSERT_THAT(sqs().SendMessage(ctx_, {.queue_url = q->queue_url,
-                                       .message_body = "once",
-                                       .message_group_id = "g"})
+  ASSERT_THAT(sqs()
+                  .SendMessage(ctx_, {.queue_url = q->queue_url,
+                                      .message_body = "once",
+                                      .message_group_id = "g"})
                   .status(),
               IsOk());
   auto second = sqs().ReceiveMessage(
