@@ -343,6 +343,8 @@ void FifoQueue::Purge() {
   groups_.clear();
   order_.clear();
   leased_ = 0;
+  // AWS: a purge also clears the FIFO deduplication cache.
+  dedup_ = DedupTable();
 }
 
 std::vector<QueueStore::PeekedMessage> FifoQueue::Peek(
@@ -354,7 +356,8 @@ std::vector<QueueStore::PeekedMessage> FifoQueue::Peek(
   std::vector<std::pair<uint64_t, uint32_t>> keys;
   for (uint32_t i = 0; i < slab_.size(); ++i) {
     const Slot& s = slab_[i];
-    if (s.state == SlotState::kReady || s.state == SlotState::kInFlight) {
+    if ((s.state == SlotState::kReady || s.state == SlotState::kInFlight) &&
+        s.msg.enqueue_time + p.retention > p.now) {
       keys.emplace_back(s.order, i);
     }
   }

@@ -450,6 +450,7 @@ std::vector<QueueStore::PeekedMessage> StandardQueue::Peek(
       const Slot& s = sh.slab[local];
       if (s.state == SlotState::kFree || s.state == SlotState::kMoving)
         continue;
+      if (s.msg.enqueue_time + p.retention <= p.now) continue;
       keys.push_back({{ToNanos(s.msg.enqueue_time), s.order, i}, local});
     }
     const size_t n = std::min(keys.size(), p.limit);
