@@ -24,6 +24,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -63,8 +64,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using RawQueue = moodycamel::ConcurrentQueue<uint64_t>;
 
-// ---- Scale, pinning
-// ----------------------------------------------------------
+// ---- Scale, pinning ---------------------------------------------------------
 
 struct Scale {
   const char* name;
@@ -114,14 +114,20 @@ void PinThread(int slot) {
   pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
+// CPU time of the calling thread (ns).
+int64_t ThreadCpuNanos() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
 int64_t NowNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              Clock::now().time_since_epoch())
       .count();
 }
 
-// ---- The producer/consumer harness
-// -------------------------------------------
+// ---- The producer/consumer harness ------------------------------------------
 
 struct alignas(64) PaddedCounter {
   std::atomic<int64_t> value{0};
@@ -177,40 +183,23 @@ class Flow {
     return error_;
   }
 
-  // Runs the workers: `producer(index, count)` for each producer and
-  // `consumer(index, count)` for each consumer. Returns the seconds from the
-  // release of the workers to the last consumer's finish, or a negative
-  // value when a worker failed.
-  double Run(int64_t per_producer, int64_t per_consumer,
-             const std::function<void(int, int64_t)>& producer,
-             const std::function<void(int, int64_t)>& consumer) {
-    const int p = static_cast<int>(produced_.size());
-    const int c = static_cast<int>(consumed_.size());
-    std::vector<std::thread> threads;
-    for (int i = 0; i < p; ++i) {
-      threads.emplace_back([&, i] {
-        PinThread(i);
-        producer(i, per_producer);
-      });
-    }
-    for (int i = 0; i < c; ++i) {
-      threads.emplace_back([&, i] {
-        PinThread(i + 1);
-        consumer(i, per_consumer);
-      });
-    }
-    while (ready_.load(std::memory_order_acquire) < p + c && !aborted()) {
+  // Waits until `workers` workers have called Start, then releases them.
+  // Returns the release time (ns).
+  int64_t Release(int workers) {
+    while (ready_.load(std::memory_order_acquire) < workers && !aborted()) {
       std::this_thread::yield();
     }
     const int64_t start = NowNanos();
     go_.store(true, std::memory_order_release);
-    for (std::thread& t : threads) t.join();
-    if (aborted()) return -1;
+    return start;
+  }
+  // The latest consumer finish time (ns), at least `start`.
+  int64_t LastFinish(int64_t start) const {
     int64_t end = start;
     for (const PaddedCounter& f : finished_) {
       end = std::max(end, f.value.load(std::memory_order_acquire));
     }
-    return static_cast<double>(end - start) * 1e-9;
+    return end;
   }
 
  private:
@@ -234,6 +223,112 @@ class Flow {
   std::atomic<bool> abort_{false};
   std::mutex mu_;
   std::string error_;
+};
+
+// The worker threads of a P/C benchmark. The same threads run every round
+// (the warm-up and each timed iteration), as an application's long-lived
+// threads would, so per-thread state in ferry (a producer's shard) and in
+// moodycamel stays warm.
+class Crew {
+ public:
+  // `work(flow, index, count)`: one round of a producer or consumer.
+  using Work = std::function<void(Flow&, int, int64_t)>;
+
+  Crew(int producers, int consumers, Work producer, Work consumer)
+      : producers_(producers),
+        consumers_(consumers),
+        producer_(std::move(producer)),
+        consumer_(std::move(consumer)) {
+    for (int i = 0; i < producers + consumers; ++i) {
+      threads_.emplace_back([this, i] { Loop(i); });
+    }
+  }
+  Crew(const Crew&) = delete;
+  Crew& operator=(const Crew&) = delete;
+  ~Crew() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    start_cv_.notify_all();
+    for (std::thread& t : threads_) t.join();
+  }
+
+  // CPU time the workers spent in rounds so far (ns), waiting included.
+  int64_t cpu_nanos() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return cpu_nanos_;
+  }
+
+  // Moves `n` messages (a multiple of both thread counts). Returns the
+  // seconds from the release of the workers to the last consumer's finish,
+  // or a negative value with `*error` set.
+  double Round(int64_t n, std::string* error) {
+    Flow flow(producers_, consumers_, g_scale.backlog);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      flow_ = &flow;
+      per_producer_ = n / producers_;
+      per_consumer_ = n / consumers_;
+      done_ = 0;
+      ++round_;
+    }
+    start_cv_.notify_all();
+    const int64_t start = flow.Release(producers_ + consumers_);
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      done_cv_.wait(lock, [&] { return done_ == producers_ + consumers_; });
+      flow_ = nullptr;
+    }
+    if (flow.aborted()) {
+      *error = flow.error();
+      return -1;
+    }
+    return static_cast<double>(flow.LastFinish(start) - start) * 1e-9;
+  }
+
+ private:
+  void Loop(int i) {
+    const bool producer = i < producers_;
+    const int index = producer ? i : i - producers_;
+    // Producer k and consumer k on different CPUs when there are two.
+    PinThread(producer ? index : index + 1);
+    uint64_t seen = 0;
+    for (;;) {
+      Flow* flow;
+      int64_t n;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        start_cv_.wait(lock, [&] { return stop_ || round_ != seen; });
+        if (stop_) return;
+        seen = round_;
+        flow = flow_;
+        n = producer ? per_producer_ : per_consumer_;
+      }
+      const int64_t cpu = ThreadCpuNanos();
+      (producer ? producer_ : consumer_)(*flow, index, n);
+      const int64_t used = ThreadCpuNanos() - cpu;
+      std::lock_guard<std::mutex> lock(mu_);
+      cpu_nanos_ += used;
+      if (++done_ == producers_ + consumers_) done_cv_.notify_one();
+    }
+  }
+
+  const int producers_;
+  const int consumers_;
+  const Work producer_;
+  const Work consumer_;
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable start_cv_;
+  std::condition_variable done_cv_;
+  bool stop_ = false;
+  uint64_t round_ = 0;
+  Flow* flow_ = nullptr;
+  int64_t per_producer_ = 0;
+  int64_t per_consumer_ = 0;
+  int done_ = 0;
+  int64_t cpu_nanos_ = 0;
 };
 
 // Producer side of a run: produces `count` messages in calls of `batch`
@@ -290,25 +385,38 @@ void RunFlowBenchmark(
   const int c = static_cast<int>(state.range(1));
   const int64_t unit = batch * p * c;
   const int64_t total = std::max<int64_t>(1, messages / unit) * unit;
+  Crew crew(p, c, producer, consumer);
+  // Moves `n` messages; the seconds taken, or negative after SkipWithError.
+  auto run = [&](int64_t n) {
+    std::string error;
+    const double seconds = crew.Round(n, &error);
+    if (seconds < 0) state.SkipWithError(error.c_str());
+    return seconds;
+  };
+  // Untimed warm-up: the first fill allocates (and page-faults) the queue's
+  // memory, which moodycamel and ferry alike keep and reuse afterwards.
+  const int64_t warm = std::min(total, 2 * g_scale.backlog / unit * unit);
+  if (warm > 0 && run(warm) < 0) return;
+  const int64_t warm_cpu = crew.cpu_nanos();
   int64_t items = 0;
   for (auto _ : state) {
-    Flow flow(p, c, g_scale.backlog);
-    double seconds = flow.Run(
-        total / p, total / c, [&](int i, int64_t n) { producer(flow, i, n); },
-        [&](int i, int64_t n) { consumer(flow, i, n); });
-    if (seconds < 0) {
-      state.SkipWithError(flow.error().c_str());
-      break;
-    }
+    const double seconds = run(total);
+    if (seconds < 0) break;
     state.SetIterationTime(seconds);
     items += total;
   }
   state.SetItemsProcessed(items);
   state.counters["backlog"] = static_cast<double>(g_scale.backlog);
+  // CPU the workers burnt per message (waits and yields included): a figure
+  // that a busy machine disturbs less than the rate.
+  if (items > 0) {
+    state.counters["cpu_ns_per_msg"] =
+        static_cast<double>(crew.cpu_nanos() - warm_cpu) /
+        static_cast<double>(items);
+  }
 }
 
-// ---- Raw limits: moodycamel::ConcurrentQueue<uint64_t>
-// -----------------------
+// ---- Raw limits: moodycamel::ConcurrentQueue<uint64_t> ----------------------
 
 // Single-item enqueue + dequeue with producer and consumer tokens.
 void BM_RawEnqueueDequeue(benchmark::State& state) {
@@ -414,7 +522,7 @@ void BM_RawDequeue(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-// ---- ferry: native API, memory backend, standard queue, real clock ---------
+// ---- ferry: native API, memory backend, standard queue, real clock ----------
 
 struct FerryQueue {
   std::unique_ptr<Broker> broker;
@@ -607,8 +715,7 @@ void BM_ReceiveDelete(benchmark::State& state) {
   state.counters["prefill"] = static_cast<double>(g_scale.prefill);
 }
 
-// ---- Handoff latency
-// ---------------------------------------------------------
+// ---- Handoff latency --------------------------------------------------------
 
 // Reports percentiles of `nanos` as counters in microseconds.
 void ReportLatency(benchmark::State& state, std::vector<int64_t> nanos) {
@@ -810,8 +917,7 @@ BENCHMARK(BM_ShortPollSpinHandoffLatency)->Iterations(1)->UseRealTime();
 BENCHMARK(BM_RawCondVarHandoffLatency)->Iterations(1)->UseRealTime();
 BENCHMARK(BM_LongPollHandoffLatency)->Iterations(1)->UseRealTime();
 
-// ---- Ratio table
-// -------------------------------------------------------------
+// ---- Ratio table ------------------------------------------------------------
 
 // Forwards to the display reporter and keeps the mean of every counter of
 // every benchmark instance ("BM_Name/arg:1/arg:2"), for the ratio table.
