@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdio>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -71,9 +71,9 @@ inline std::vector<BackendFactory> AllBackends() {
       {"PersistentFake",
        [] {
          static std::atomic<int> counter{0};
-         std::string path = absl::StrCat(
-             testing::TempDir(), "/ferry_fake_", ::getpid(), "_",
-             counter.fetch_add(1), ".json");
+         std::string path =
+             absl::StrCat(testing::TempDir(), "/ferry_fake_", ::getpid(), "_",
+                          counter.fetch_add(1), ".json");
          std::remove(path.c_str());
          return *ferry_testing::OpenPersistentFakeBackend({.path = path});
        }},

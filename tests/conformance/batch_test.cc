@@ -478,7 +478,8 @@ TEST_P(BatchTest, ChangeVisibilityBatchAppliesEveryEntry) {
                          .visibility_timeout = 100}}));
   EXPECT_THAT(result.failed, IsEmpty());
   EXPECT_THAT(result.successful, SizeIs(2));
-  EXPECT_THAT(ReceiveBodies(url), IsOkAndHolds(ElementsAre(got[0].body)));
+  EXPECT_THAT(ReceiveBodies(url, 10, /*visibility_timeout=*/600),
+              IsOkAndHolds(ElementsAre(got[0].body)));
   AdvanceSeconds(100);
   EXPECT_THAT(ReceiveBodies(url), IsOkAndHolds(ElementsAre(got[1].body)));
 }

@@ -6,10 +6,12 @@
 // they share with the AWS-shaped level.
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -61,6 +63,47 @@ class Inbox {
 };
 
 class NativeApiTest : public ConformanceTest {
+ public:
+  // Consumer::Stop() must return promptly even while the consumer's long
+  // poll waits on the manual clock. If it does not, the test fails, and the
+  // clock is advanced until the poll ends so that the test does not hang.
+  void StopPromptly(ferry::Consumer& consumer) {
+    std::atomic<bool> done{false};
+    std::thread stopper([&] {
+      consumer.Stop();
+      done.store(true);
+    });
+    if (!Eventually([&] { return done.load(); }, absl::Seconds(5))) {
+      ADD_FAILURE() << "Consumer::Stop() did not return while the consumer's "
+                       "long poll was waiting";
+      while (!done.load()) {
+        clock_.Advance(absl::Seconds(30));
+        std::this_thread::yield();
+      }
+    }
+    stopper.join();
+  }
+
+  // Stops its consumer (promptly, see StopPromptly) when it goes out of
+  // scope, so a failed assertion never leaves a consumer polling.
+  class StoppingConsumer {
+   public:
+    StoppingConsumer(NativeApiTest* test, ferry::Consumer consumer)
+        : test_(test), consumer_(std::move(consumer)) {}
+    ~StoppingConsumer() { Stop(); }
+    void Stop() {
+      if (stopped_) return;
+      stopped_ = true;
+      test_->StopPromptly(consumer_);
+    }
+    int64_t delivered() const { return consumer_.delivered(); }
+
+   private:
+    NativeApiTest* test_;
+    ferry::Consumer consumer_;
+    bool stopped_ = false;
+  };
+
  protected:
   // Runs the handler calls the consumer schedules, on this thread, until the
   // inbox holds `n` messages in all.
@@ -438,8 +481,9 @@ TEST_P(NativeApiTest, ConsumerHandsMessagesToTheExecutor) {
   FERRY_ASSERT_OK_AND_ASSIGN(ferry::Queue queue, broker().CreateQueue("jobs"));
   FERRY_ASSERT_OK(queue.Send("m1"));
   Inbox inbox;
-  FERRY_ASSERT_OK_AND_ASSIGN(ferry::Consumer consumer,
+  FERRY_ASSERT_OK_AND_ASSIGN(ferry::Consumer started,
                              queue.Consume(inbox.Handler()));
+  StoppingConsumer consumer(this, std::move(started));
   ASSERT_TRUE(Eventually([&] { return executor_.Pending() >= 1; }));
   // Nothing runs until the executor runs it.
   EXPECT_EQ(inbox.size(), 0);
@@ -457,8 +501,9 @@ TEST_P(NativeApiTest, ConsumerHandsMessagesToTheExecutor) {
 TEST_P(NativeApiTest, ConsumerReceivesMessagesSentWhileItWaits) {
   FERRY_ASSERT_OK_AND_ASSIGN(ferry::Queue queue, broker().CreateQueue("jobs"));
   Inbox inbox;
-  FERRY_ASSERT_OK_AND_ASSIGN(ferry::Consumer consumer,
+  FERRY_ASSERT_OK_AND_ASSIGN(ferry::Consumer started,
                              queue.Consume(inbox.Handler()));
+  StoppingConsumer consumer(this, std::move(started));
   ASSERT_TRUE(clock_.BlockUntilWaiters(1));
   FERRY_ASSERT_OK(queue.Send("later"));
   ASSERT_TRUE(RunHandlers(inbox, 1));
@@ -472,8 +517,9 @@ TEST_P(NativeApiTest, NackRedeliversTheMessage) {
   FERRY_ASSERT_OK_AND_ASSIGN(ferry::Queue queue, broker().CreateQueue("jobs"));
   FERRY_ASSERT_OK(queue.Send("retry-me"));
   Inbox inbox;
-  FERRY_ASSERT_OK_AND_ASSIGN(ferry::Consumer consumer,
+  FERRY_ASSERT_OK_AND_ASSIGN(ferry::Consumer started,
                              queue.Consume(inbox.Handler()));
+  StoppingConsumer consumer(this, std::move(started));
   ASSERT_TRUE(RunHandlers(inbox, 1));
   ASSERT_EQ(inbox.size(), 1);
   FERRY_ASSERT_OK(inbox.TakeAck(0).Nack());
@@ -492,8 +538,9 @@ TEST_P(NativeApiTest, NackWithDelayRedeliversAfterTheDelay) {
   FERRY_ASSERT_OK_AND_ASSIGN(ferry::Queue queue, broker().CreateQueue("jobs"));
   FERRY_ASSERT_OK(queue.Send("later"));
   Inbox inbox;
-  FERRY_ASSERT_OK_AND_ASSIGN(ferry::Consumer consumer,
+  FERRY_ASSERT_OK_AND_ASSIGN(ferry::Consumer started,
                              queue.Consume(inbox.Handler()));
+  StoppingConsumer consumer(this, std::move(started));
   ASSERT_TRUE(RunHandlers(inbox, 1));
   FERRY_ASSERT_OK(inbox.TakeAck(0).Nack(absl::Seconds(10)));
   EXPECT_THAT(queue.Counts(),
@@ -511,9 +558,10 @@ TEST_P(NativeApiTest, DroppedAckHandleRedeliversAfterTheVisibilityTimeout) {
   FERRY_ASSERT_OK(queue.Send("dropped"));
   Inbox inbox;
   FERRY_ASSERT_OK_AND_ASSIGN(
-      ferry::Consumer consumer,
+      ferry::Consumer started,
       queue.Consume(inbox.Handler(/*keep_ack_handles=*/false),
                     {.visibility_timeout = absl::Seconds(10)}));
+  StoppingConsumer consumer(this, std::move(started));
   ASSERT_TRUE(RunHandlers(inbox, 1));
   ASSERT_EQ(inbox.size(), 1);
   EXPECT_THAT(queue.Counts(),
@@ -531,8 +579,9 @@ TEST_P(NativeApiTest, DroppedAckHandleRedeliversAfterTheVisibilityTimeout) {
 TEST_P(NativeApiTest, StoppingAWaitingConsumerReturnsPromptly) {
   FERRY_ASSERT_OK_AND_ASSIGN(ferry::Queue queue, broker().CreateQueue("jobs"));
   Inbox inbox;
-  FERRY_ASSERT_OK_AND_ASSIGN(ferry::Consumer consumer,
+  FERRY_ASSERT_OK_AND_ASSIGN(ferry::Consumer started,
                              queue.Consume(inbox.Handler()));
+  StoppingConsumer consumer(this, std::move(started));
   ASSERT_TRUE(clock_.BlockUntilWaiters(1));
   const absl::Time start = Now();
   consumer.Stop();

@@ -53,9 +53,9 @@ std::vector<StressBackend> StressBackends() {
   return {{"Memory", [] { return ferry::NewMemoryBackend(); }}};
 }
 
-constexpr int kProducers = 3;
-constexpr int kConsumers = 3;
-constexpr int kMessagesPerProducer = 400;
+constexpr int kProducers = 4;
+constexpr int kConsumers = 4;
+constexpr int kMessagesPerProducer = 2500;
 constexpr int kTotal = kProducers * kMessagesPerProducer;
 constexpr absl::Duration kVisibility = absl::Seconds(2);
 constexpr absl::Duration kTick = absl::Milliseconds(200);
