@@ -229,10 +229,10 @@ absl::Status FifoQueue::Lease(const QueueStore::LeaseParams& p,
         if (until > now) next_change = std::min(next_change, until);
         QueueStore::LeasedMessage& lease = leases.emplace_back();
         lease.message = s.msg;
-        EncodeReceipt({.queue = id_,
-                       .slot = cur,
-                       .stamp = static_cast<uint32_t>(s.stamp)},
-                      &lease.receipt);
+        lease.receipt =
+            EncodeReceipt({.queue = id_,
+                           .slot = cur,
+                           .stamp = static_cast<uint32_t>(s.stamp)});
         cur = next;
       }
       if (g->head != old_head) {

@@ -32,13 +32,9 @@ struct ReceiptFields {
 inline constexpr size_t kShortReceiptSize = 15;
 inline constexpr size_t kLongReceiptSize = 22;
 
-// Replaces *out with the receipt of `f`.
-void EncodeReceipt(const ReceiptFields& f, std::string* out);
-inline std::string EncodeReceipt(const ReceiptFields& f) {
-  std::string out;
-  EncodeReceipt(f, &out);
-  return out;
-}
+// The receipt of `f` (15 letters, so no heap allocation, unless the fields
+// need the long form).
+std::string EncodeReceipt(const ReceiptFields& f);
 
 // Returns false unless `text` is exactly what EncodeReceipt printed.
 bool DecodeReceipt(std::string_view text, ReceiptFields* f);

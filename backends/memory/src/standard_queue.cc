@@ -51,7 +51,8 @@ void StandardQueue::ArmLocked(uint32_t shard, uint32_t local, int64_t now) {
 }
 
 bool StandardQueue::StoreLocked(uint32_t shard, StoredMessage&& m,
-                                uint32_t bytes, int64_t now, uint64_t* handle) {
+                                uint32_t bytes, absl::Time now,
+                                uint64_t* handle) {
   Shard& sh = shards_[shard];
   const uint32_t local = sh.slab.Allocate();
   Slot& s = sh.slab[local];
@@ -59,14 +60,14 @@ bool StandardQueue::StoreLocked(uint32_t shard, StoredMessage&& m,
   s.bytes = bytes;
   s.birth = ++s.stamp;
   s.order = sh.next_order++;
-  const int64_t enqueued = ToNanos(s.msg.enqueue_time);
-  if (enqueued < sh.oldest_enqueue) sh.oldest_enqueue = enqueued;
-  const int64_t visible = ToNanos(s.msg.visible_at);
-  if (visible > now) {
+  if (s.msg.enqueue_time < sh.oldest_enqueue) {
+    sh.oldest_enqueue = s.msg.enqueue_time;
+  }
+  if (s.msg.visible_at > now) {
     s.state = SlotState::kDelayed;
-    s.deadline = visible;
+    s.deadline = ToNanos(s.msg.visible_at);
     Bump(sh.delayed, 1);
-    ArmLocked(shard, local, now);
+    ArmLocked(shard, local, ToNanos(now));
     return false;
   }
   s.state = SlotState::kReady;
@@ -102,7 +103,6 @@ void StandardQueue::FreeLocked(uint32_t shard, uint32_t local) {
 void StandardQueue::Append(std::span<QueueStore::AppendEntry> entries,
                            std::span<QueueStore::AppendOutcome> outcomes,
                            absl::Time now) {
-  const int64_t now_ns = ToNanos(now);
   const uint32_t shard = ThreadHint() & kShardMask;
   Shard& sh = shards_[shard];
   uint64_t stack[kBatch];
@@ -138,7 +138,7 @@ void StandardQueue::Append(std::span<QueueStore::AppendEntry> entries,
         continue;
       }
       uint64_t handle;
-      if (StoreLocked(shard, std::move(e.message), bytes, now_ns, &handle)) {
+      if (StoreLocked(shard, std::move(e.message), bytes, now, &handle)) {
         handles[n++] = handle;
       }
     }
@@ -157,7 +157,7 @@ void StandardQueue::AppendMoved(StoredMessage message, absl::Time now) {
     return;
   }
   uint64_t handle;
-  if (StoreLocked(shard, std::move(message), bytes, ToNanos(now), &handle)) {
+  if (StoreLocked(shard, std::move(message), bytes, now, &handle)) {
     EnqueueLocked(shard, &handle, 1);
   }
 }
@@ -181,7 +181,16 @@ void StandardQueue::AdvanceLocked(uint32_t shard, int64_t now) {
   due_[shard].store(sh.wheel.NextDeadline(sh.slab), std::memory_order_release);
 }
 
+int64_t StandardQueue::EarliestDue() const {
+  int64_t earliest = due_[0].load(std::memory_order_acquire);
+  for (uint32_t i = 1; i < kShards; ++i) {
+    earliest = std::min(earliest, due_[i].load(std::memory_order_acquire));
+  }
+  return earliest;
+}
+
 void StandardQueue::Sweep(int64_t now) {
+  if (EarliestDue() > now) return;
   for (uint32_t i = 0; i < kShards; ++i) {
     if (due_[i].load(std::memory_order_acquire) > now) continue;
     MutexLock lock(&shards_[i].mu);
@@ -197,11 +206,7 @@ int64_t StandardQueue::InFlight() const {
 }
 
 absl::Time StandardQueue::NextChange() const {
-  int64_t next = kNever;
-  for (const auto& due : due_) {
-    next = std::min(next, due.load(std::memory_order_acquire));
-  }
-  return FromNanos(next);
+  return FromNanos(EarliestDue());
 }
 
 absl::Status StandardQueue::Lease(const QueueStore::LeaseParams& p,
@@ -273,9 +278,9 @@ absl::Status StandardQueue::Lease(const QueueStore::LeaseParams& p,
       }
       QueueStore::LeasedMessage& lease = leases.emplace_back();
       lease.message = s.msg;
-      EncodeReceipt(
-          {.queue = id_, .slot = slot, .stamp = static_cast<uint32_t>(s.stamp)},
-          &lease.receipt);
+      lease.receipt = EncodeReceipt({.queue = id_,
+                                     .slot = slot,
+                                     .stamp = static_cast<uint32_t>(s.stamp)});
     }
   }
   for (uint64_t handle : again) {
@@ -305,7 +310,8 @@ ReceiptStatus StandardQueue::Locate(std::string_view receipt, uint32_t* shard,
 }
 
 void StandardQueue::Ack(const QueueStore::AckParams& p) {
-  const int64_t now = ToNanos(p.now);
+  // Only a live-lease check reads the time.
+  const int64_t now = p.require_live_lease ? ToNanos(p.now) : 0;
   for (size_t i = 0; i < p.receipts.size(); ++i) {
     uint32_t shard = 0, local = 0, stamp = 0;
     ReceiptStatus status = Locate(p.receipts[i], &shard, &local, &stamp);
@@ -379,18 +385,17 @@ void StandardQueue::ChangeVisibility(
   }
 }
 
-void StandardQueue::ExpireRetentionLocked(uint32_t shard, int64_t cutoff) {
+void StandardQueue::ExpireRetentionLocked(uint32_t shard, absl::Time cutoff) {
   Shard& sh = shards_[shard];
   if (sh.oldest_enqueue > cutoff) return;
-  int64_t oldest = kNever;
+  absl::Time oldest = absl::InfiniteFuture();
   for (uint32_t local = 0; local < sh.slab.size(); ++local) {
     Slot& s = sh.slab[local];
     if (s.state == SlotState::kFree || s.state == SlotState::kMoving) continue;
-    const int64_t enqueued = ToNanos(s.msg.enqueue_time);
-    if (enqueued <= cutoff) {
+    if (s.msg.enqueue_time <= cutoff) {
       FreeLocked(shard, local);
     } else {
-      oldest = std::min(oldest, enqueued);
+      oldest = std::min(oldest, s.msg.enqueue_time);
     }
   }
   sh.oldest_enqueue = oldest;
@@ -399,13 +404,13 @@ void StandardQueue::ExpireRetentionLocked(uint32_t shard, int64_t cutoff) {
 QueueStore::QueueCounts StandardQueue::Count(const QueueStore::CountParams& p) {
   const int64_t now = ToNanos(p.now);
   Sweep(now);
-  const int64_t cutoff = ToNanos(p.now - p.retention);
+  const absl::Time cutoff = p.now - p.retention;
   QueueStore::QueueCounts counts;
   for (uint32_t i = 0; i < kShards; ++i) {
     Shard& sh = shards_[i];
     MutexLock lock(&sh.mu);
     if (sh.dead) continue;
-    if (cutoff != kAlways) ExpireRetentionLocked(i, cutoff);
+    if (cutoff != absl::InfinitePast()) ExpireRetentionLocked(i, cutoff);
     counts.visible += sh.ready.load(std::memory_order_relaxed);
     counts.in_flight += sh.in_flight.load(std::memory_order_relaxed);
     counts.delayed += sh.delayed.load(std::memory_order_relaxed);
@@ -421,10 +426,12 @@ void StandardQueue::Purge() {
     for (uint32_t local = 0; local < sh.slab.size(); ++local) {
       if (sh.slab[local].state != SlotState::kFree) FreeLocked(i, local);
     }
-    sh.oldest_enqueue = kNever;
+    sh.oldest_enqueue = absl::InfiniteFuture();
     due_[i].store(kNever, std::memory_order_release);
   }
   // Handles left in the ready list are stale now; consumers skip them.
+  MutexLock lock(&dedup_mu_);
+  dedup_ = DedupTable();
 }
 
 std::vector<QueueStore::PeekedMessage> StandardQueue::Peek(

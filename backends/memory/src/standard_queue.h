@@ -74,8 +74,8 @@ class StandardQueue final : public QueueBase {
     TimerWheel wheel ABSL_GUARDED_BY(mu);
     bool dead ABSL_GUARDED_BY(mu) = false;
     uint64_t next_order ABSL_GUARDED_BY(mu) = 0;
-    // A lower bound of the enqueue times (ns) of the shard's messages.
-    int64_t oldest_enqueue ABSL_GUARDED_BY(mu) = kNever;
+    // A lower bound of the enqueue times of the shard's messages.
+    absl::Time oldest_enqueue ABSL_GUARDED_BY(mu) = absl::InfiniteFuture();
     // Handles made ready while sweeping, enqueued in one bulk call.
     std::vector<uint64_t> scratch ABSL_GUARDED_BY(mu);
     // This shard's producer in the ready list (created on first use).
@@ -103,18 +103,20 @@ class StandardQueue final : public QueueBase {
   // Stores `m` in a fresh slot of the shard. Returns true, with the handle
   // to enqueue, if it is visible now; false if it is delayed.
   bool StoreLocked(uint32_t shard, StoredMessage&& m, uint32_t bytes,
-                   int64_t now, uint64_t* handle)
+                   absl::Time now, uint64_t* handle)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shards_[shard].mu);
   // Removes the message (in any state) and frees the slot.
   void FreeLocked(uint32_t shard, uint32_t local)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shards_[shard].mu);
   // Drops messages past retention if the shard may hold any.
-  void ExpireRetentionLocked(uint32_t shard, int64_t cutoff)
+  void ExpireRetentionLocked(uint32_t shard, absl::Time cutoff)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(shards_[shard].mu);
   // Locates a receipt of this queue: kOk with *shard and *local set.
   ReceiptStatus Locate(std::string_view receipt, uint32_t* shard,
                        uint32_t* local, uint32_t* stamp) const;
   int64_t InFlight() const;
+  // The earliest of the shards' deadline bounds (ns).
+  int64_t EarliestDue() const;
   absl::Time NextChange() const;
   // Puts handles in the ready list through the shard's producer.
   void EnqueueLocked(uint32_t shard, const uint64_t* handles, size_t n)

@@ -136,10 +136,6 @@ TEST_F(FifoQueueTest, Deduplication) {
   QueueStore::LeaseResult r = Receive(q_, T0());
   EXPECT_EQ(Delete(q_, r.leases.at(0).receipt, T0(), true), ReceiptStatus::kOk);
   EXPECT_TRUE(Send(q_, Msg("c", T0(), "g"), T0(), "k1", expires).duplicate);
-  // Survives purge.
-  SendBody(q_, "other", T0(), "g");
-  FERRY_ASSERT_OK(store().Purge(q_));
-  EXPECT_TRUE(Send(q_, Msg("d", T0(), "g"), T0(), "k1", expires).duplicate);
   // Expires.
   EXPECT_TRUE(
       Send(q_, Msg("e", expires - kNs, "g"), expires - kNs, "k1", expires)
@@ -149,6 +145,26 @@ TEST_F(FifoQueueTest, Deduplication) {
   EXPECT_FALSE(fresh.duplicate);
   EXPECT_GT(fresh.sequence_number, first.sequence_number);
   EXPECT_THAT(Bodies(Receive(q_, expires)), ElementsAre("f"));
+}
+
+TEST_F(FifoQueueTest, PurgeForgetsDeduplicationKeys) {
+  const absl::Time expires = T0() + absl::Minutes(5);
+  EXPECT_FALSE(Send(q_, Msg("a", T0(), "g"), T0(), "k1", expires).duplicate);
+  EXPECT_TRUE(Send(q_, Msg("b", T0(), "g"), T0(), "k1", expires).duplicate);
+  FERRY_ASSERT_OK(store().Purge(q_));
+  EXPECT_FALSE(Send(q_, Msg("c", T0(), "g"), T0(), "k1", expires).duplicate);
+  EXPECT_THAT(Bodies(Receive(q_, T0())), ElementsAre("c"));
+}
+
+TEST_F(FifoQueueTest, PeekHidesMessagesPastRetention) {
+  SendBody(q_, "old", T0(), "g");
+  SendBody(q_, "new", T0() + absl::Seconds(30), "g");
+  FERRY_ASSERT_OK_AND_ASSIGN(auto peeked,
+                             store().Peek({.queue = q_,
+                                           .now = T0() + absl::Seconds(60),
+                                           .retention = absl::Seconds(60)}));
+  ASSERT_THAT(peeked, SizeIs(1));
+  EXPECT_EQ(peeked[0].message.body, "new");
 }
 
 TEST_F(FifoQueueTest, DuplicatesWithinOneAppend) {

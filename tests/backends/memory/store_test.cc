@@ -553,6 +553,17 @@ TEST_F(StandardQueueTest, AppendIsAllOrNothingAcrossQueues) {
   EXPECT_EQ(outcomes[1].message_id, entries[1].message.message_id);
 }
 
+TEST_F(StandardQueueTest, PeekHidesMessagesPastRetention) {
+  SendBody(q_, "old", T0());
+  SendBody(q_, "new", T0() + absl::Seconds(30));
+  FERRY_ASSERT_OK_AND_ASSIGN(auto peeked,
+                             store().Peek({.queue = q_,
+                                           .now = T0() + absl::Seconds(60),
+                                           .retention = absl::Seconds(60)}));
+  ASSERT_THAT(peeked, SizeIs(1));
+  EXPECT_EQ(peeked[0].message.body, "new");
+}
+
 TEST_F(StandardQueueTest, DedupKeysOnAStandardQueue) {
   QueueStore::AppendOutcome first =
       Send(q_, Msg("a", T0()), T0(), "k", T0() + absl::Minutes(5));
@@ -561,6 +572,9 @@ TEST_F(StandardQueueTest, DedupKeysOnAStandardQueue) {
   EXPECT_TRUE(dup.duplicate);
   EXPECT_EQ(dup.message_id, first.message_id);
   EXPECT_EQ(Counts(q_, T0()).visible, 1);
+  FERRY_ASSERT_OK(store().Purge(q_));
+  EXPECT_FALSE(
+      Send(q_, Msg("c", T0()), T0(), "k", T0() + absl::Minutes(5)).duplicate);
 }
 
 TEST_F(StandardQueueTest, MoveFollowsThePlan) {
