@@ -33,9 +33,14 @@ function(ferry_cc_test)
   # several labels passed through gtest_discover_tests(PROPERTIES) comes out
   # split into separate arguments (CMake 3.25).
   set(_labels_file ${CMAKE_CURRENT_BINARY_DIR}/${T_NAME}_labels.cmake)
+  # A test program that was not built shows up as the placeholder test
+  # <name>_NOT_BUILT; it gets the labels too, so that `ctest -L <label>` fails
+  # on it instead of silently running nothing.
   file(WRITE ${_labels_file}
-       "if(DEFINED ${T_NAME}_TESTS)\n"
+       "if(NOT \"\${${T_NAME}_TESTS}\" STREQUAL \"\")\n"
        "  set_tests_properties(\${${T_NAME}_TESTS} PROPERTIES LABELS \"${T_LABELS}\")\n"
+       "else()\n"
+       "  set_tests_properties(${T_NAME}_NOT_BUILT PROPERTIES LABELS \"${T_LABELS}\")\n"
        "endif()\n")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${_labels_file})
 endfunction()
