@@ -247,7 +247,7 @@ bool AttributeNameSelected(const std::vector<std::string>& selectors,
     if (s == "All" || s == ".*" || s == "*" || s == name) return true;
     if (s.size() > 2 && absl::EndsWith(s, ".*") &&
         absl::StartsWith(AsAbsl(name),
-                         absl::string_view(s.data(), s.size() - 1))) {
+                         absl::string_view(s.data(), s.size() - 2))) {
       return true;
     }
   }

@@ -5,6 +5,7 @@
 // their rate, measured on the broker's clock.
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "digest.h"
@@ -254,6 +255,23 @@ absl::Status Engine::AdvanceMoveTasks(absl::Time now) {
       const QueueConfig& config = (*source)->config();
       std::string failure;
       std::vector<std::shared_ptr<QueueState>> touched;
+      // Resolve every possible destination first: `plan` runs inside the
+      // store's transition and must not call back into the store.
+      absl::flat_hash_map<std::string, std::shared_ptr<QueueState>> targets;
+      if (!t->destination_arn.empty()) {
+        if (auto q = FindQueueByArn(t->destination_arn); q.ok()) {
+          targets[t->destination_arn] = *q;
+        }
+      } else {
+        QueueName src;
+        ParseQueueArn(t->source_arn, &src);
+        FERRY_ASSIGN_OR_RETURN(
+            std::vector<QueueRecord> all,
+            ListQueueRecords(src.account, src.region, "", "", 1000000));
+        for (const QueueRecord& r : all) {
+          if (auto q = FindQueueByArn(r.key); q.ok()) targets[r.key] = *q;
+        }
+      }
       if (allowed > 0) {
         absl::StatusOr<int64_t> moved = store_.Move(
             {.source = (*source)->id(),
@@ -261,12 +279,11 @@ absl::Status Engine::AdvanceMoveTasks(absl::Time now) {
              .max_messages = static_cast<int>(allowed),
              .retention = absl::Seconds(config.message_retention_period),
              .plan = [&](StoredMessage& m, QueueId* dest) -> absl::Status {
-               std::string target = t->destination_arn.empty()
-                                        ? m.dead_letter_source_arn
-                                        : t->destination_arn;
-               absl::StatusOr<std::shared_ptr<QueueState>> q =
-                   FindQueueByArn(target);
-               if (!q.ok()) {
+               const std::string& target = t->destination_arn.empty()
+                                               ? m.dead_letter_source_arn
+                                               : t->destination_arn;
+               auto q = targets.find(target);
+               if (q == targets.end()) {
                  failure = "AWS.SimpleQueueService.NonExistentQueue";
                  return absl::NotFoundError("destination gone");
                }
@@ -278,12 +295,12 @@ absl::Status Engine::AdvanceMoveTasks(absl::Time now) {
                m.receive_count = 0;
                m.first_receive_time = absl::InfinitePast();
                m.dead_letter_source_arn.clear();
-               if ((*q)->fifo() && m.deduplication_id.empty()) {
+               if (q->second->fifo() && m.deduplication_id.empty()) {
                  m.deduplication_id = m.message_id.ToString();
                }
-               if (!(*q)->fifo()) m.deduplication_id.clear();
-               *dest = (*q)->id();
-               touched.push_back(*q);
+               if (!q->second->fifo()) m.deduplication_id.clear();
+               *dest = q->second->id();
+               touched.push_back(q->second);
                return absl::OkStatus();
              }});
         if (moved.ok()) next.moved += *moved;

@@ -252,7 +252,8 @@ class FERRY_EXPORT QueueStore {
     absl::Duration retention = absl::InfiniteDuration();
     // Core's decision for each visible message taken, in order: rewrite it as
     // the new message and name its destination. An error leaves that message
-    // where it is and ends the move.
+    // where it is and ends the move. It never calls back into the store, so
+    // the store may hold its locks while calling it.
     absl::FunctionRef<absl::Status(StoredMessage& message,
                                    QueueId* destination)>
         plan;
