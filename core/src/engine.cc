@@ -270,8 +270,11 @@ absl::StatusOr<std::shared_ptr<QueueState>> Engine::CreateQueue(
   auto state = std::make_shared<QueueState>(
       this, std::string(account), std::string(region), std::string(name),
       *std::move(record), std::move(config));
-  MutexLock lock(&mu_);
-  queues_[arn] = state;
+  {
+    MutexLock lock(&mu_);
+    queues_[arn] = state;
+  }
+  Log(LogSeverity::kInfo, absl::StrCat("created queue ", arn));
   return state;
 }
 
@@ -282,6 +285,7 @@ absl::Status Engine::DeleteQueue(QueueState& queue) {
   FERRY_RETURN_IF_ERROR(s);
   queue.MarkDeleted();
   queue.Notify();
+  Log(LogSeverity::kInfo, absl::StrCat("deleted queue ", queue.arn()));
   {
     MutexLock lock(&mu_);
     auto it = queues_.find(queue.arn());
@@ -529,6 +533,11 @@ absl::StatusOr<std::vector<QueueStore::LeasedMessage>> Engine::Receive(
         return std::vector<QueueStore::LeasedMessage>{};
       }
       if (result->moved_to_dead_letter > 0) {
+        Log(LogSeverity::kInfo,
+            absl::StrCat("moved ", result->moved_to_dead_letter,
+                         " message(s) from ", queue.arn(),
+                         " to its dead-letter queue ",
+                         config.dead_letter_target_arn));
         // The dead-letter queue gained messages: wake its long polls.
         if (auto dlq = FindQueueByArn(config.dead_letter_target_arn);
             dlq.ok()) {
@@ -765,6 +774,8 @@ absl::Status Engine::Purge(QueueState& queue) {
     FERRY_RETURN_IF_ERROR(v.status());
   }
   absl::Status s = store_.Purge(queue.id());
+  if (s.ok())
+    Log(LogSeverity::kInfo, absl::StrCat("purged queue ", queue.arn()));
   if (absl::IsNotFound(s)) {
     queue.MarkDeleted();
     return QueueDoesNotExist();
