@@ -243,6 +243,8 @@ absl::Status FifoQueue::Lease(const QueueStore::LeaseParams& p,
       }
     }
     for (Group* g : refile) Refile(g);
+    // Stopped early with visible messages left behind: they are visible now.
+    if (full) next_change = now;
   }
   for (StoredMessage& m : moved) {
     PrepareForDeadLetter(p, m);

@@ -37,7 +37,17 @@ void StandardQueue::EnqueueLocked(uint32_t shard, const uint64_t* handles,
   if (n == 1) {
     ready_.enqueue(*sh.token, handles[0]);
   } else {
+    // GCC 12 at -O3 sees an atomic load inside moodycamel's explicit
+    // enqueue_bulk as an 8-byte write into a zero-sized region (a false
+    // -Wstringop-overflow).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+#endif
     ready_.enqueue_bulk(*sh.token, handles, n);
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
   }
 }
 
@@ -293,7 +303,9 @@ absl::Status StandardQueue::Lease(const QueueStore::LeaseParams& p,
     dead_letter->AppendMoved(std::move(m), p.now);
   }
   result->moved_to_dead_letter = static_cast<int64_t>(moved.size());
-  result->next_change = NextChange();
+  // A full result may have left visible messages behind: the next change is
+  // now. Otherwise the earliest deadline of the wheels.
+  result->next_change = max > 0 && leases.size() == max ? p.now : NextChange();
   return absl::OkStatus();
 }
 
