@@ -419,6 +419,24 @@ TEST_P(DlqTest, RedrivePolicyWithMalformedArnIsRejected) {
                                          "deadLetterTargetArn."))));
 }
 
+TEST_P(DlqTest, DeadLetterQueueMustShareAccountAndRegion) {
+  // A queue of the same name in another region and in another account.
+  ferry::RequestContext other_region = ctx_;
+  other_region.region = "eu-west-1";
+  ferry::RequestContext other_account = ctx_;
+  other_account.account = "210987654321";
+  FERRY_ASSERT_OK(sqs().CreateQueue(other_region, {.queue_name = "dlq"}));
+  FERRY_ASSERT_OK(sqs().CreateQueue(other_account, {.queue_name = "dlq"}));
+  for (const std::string& arn :
+       {std::string("arn:aws:sqs:eu-west-1:") + kAccount + ":dlq",
+        absl::StrCat("arn:aws:sqs:", kRegion, ":210987654321:dlq")}) {
+    SCOPED_TRACE(arn);
+    EXPECT_THAT(CreateQueue("src", {{"RedrivePolicy", RedrivePolicy(arn, 3)}}),
+                AwsErrorIs("InvalidParameterValue",
+                           HasSubstr("Dead letter target does not exist.")));
+  }
+}
+
 TEST_P(DlqTest, MaxReceiveCountIsOneToOneThousand) {
   FERRY_ASSERT_OK_AND_ASSIGN(std::string dlq, CreateQueue("dlq"));
   FERRY_ASSERT_OK_AND_ASSIGN(std::string src, CreateQueue("src"));
