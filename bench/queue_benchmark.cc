@@ -82,7 +82,7 @@ struct Scale {
 };
 
 constexpr Scale kSmoke{"smoke", 1 << 12, 1 << 10, 1 << 10, 1 << 10, 20};
-constexpr Scale kFull{"full", 1 << 22, 1 << 19, 1 << 20, 1 << 16, 10000};
+constexpr Scale kFull{"full", 1 << 22, 1 << 19, 1 << 16, 1 << 16, 10000};
 
 Scale g_scale = kFull;
 bool g_pin = true;
@@ -127,6 +127,26 @@ int64_t NowNanos() {
       .count();
 }
 
+// Waiting for another thread: spins for a while (~20-40 us), then yields.
+// Yielding at once would, on a machine shared with other work, hand the CPU
+// to another process for a whole time slice (milliseconds).
+class Backoff {
+ public:
+  void Wait() {
+    if (spins_ < kSpins) {
+      ++spins_;
+      for (int i = 0; i < 16; ++i) __builtin_ia32_pause();
+    } else {
+      std::this_thread::yield();
+    }
+  }
+  void Reset() { spins_ = 0; }
+
+ private:
+  static constexpr int kSpins = 64;
+  int spins_ = 0;
+};
+
 // ---- The producer/consumer harness ------------------------------------------
 
 struct alignas(64) PaddedCounter {
@@ -146,9 +166,8 @@ class Flow {
   // workers are ready and the clock runs.
   void Start() {
     ready_.fetch_add(1, std::memory_order_acq_rel);
-    while (!go_.load(std::memory_order_acquire) && !aborted()) {
-      std::this_thread::yield();
-    }
+    Backoff backoff;
+    while (!go_.load(std::memory_order_acquire) && !aborted()) backoff.Wait();
   }
 
   // Producer `p` has produced `done` and wants to produce `n` more: publishes
@@ -156,9 +175,10 @@ class Flow {
   bool WaitForRoom(int p, int64_t done, int64_t n) {
     produced_[p].value.store(done, std::memory_order_release);
     if (aborted()) return false;
+    Backoff backoff;
     while (Backlog() + n > backlog_) {
       if (aborted()) return false;
-      std::this_thread::yield();
+      backoff.Wait();
     }
     return true;
   }
@@ -186,8 +206,9 @@ class Flow {
   // Waits until `workers` workers have called Start, then releases them.
   // Returns the release time (ns).
   int64_t Release(int workers) {
+    Backoff backoff;
     while (ready_.load(std::memory_order_acquire) < workers && !aborted()) {
-      std::this_thread::yield();
+      backoff.Wait();
     }
     const int64_t start = NowNanos();
     go_.store(true, std::memory_order_release);
@@ -356,14 +377,16 @@ template <typename Take>
 void Consume(Flow& flow, int index, int64_t count, int64_t batch, Take take) {
   int64_t done = 0;
   int64_t published = 0;
+  Backoff backoff;
   while (done < count) {
     const int64_t got = take(std::min(batch, count - done));
     if (got < 0) return;
     if (got == 0) {
       if (flow.aborted()) return;
-      std::this_thread::yield();
+      backoff.Wait();
       continue;
     }
+    backoff.Reset();
     done += got;
     if (done - published >= kPublishEvery) {
       flow.Consumed(index, done);
@@ -476,15 +499,21 @@ void BM_RawEnqueue(benchmark::State& state) {
   RawQueue queue;
   moodycamel::ProducerToken token(queue);
   moodycamel::ConsumerToken consumer(queue);
+  auto drain = [&] {
+    uint64_t item;
+    while (queue.try_dequeue(consumer, item)) {
+    }
+  };
   uint64_t next = 0;
+  // Untimed warm-up: one fill allocates the blocks reused afterwards.
+  for (int64_t i = 0; i < g_scale.prefill; ++i) queue.enqueue(token, next++);
+  drain();
   int64_t pending = 0;
   for (auto _ : state) {
     queue.enqueue(token, next++);
     if (++pending == g_scale.prefill) {
       state.PauseTiming();
-      uint64_t item;
-      while (queue.try_dequeue(consumer, item)) {
-      }
+      drain();
       pending = 0;
       state.ResumeTiming();
     }
@@ -653,6 +682,13 @@ void BM_Send(benchmark::State& state) {
     return;
   }
   Queue& queue = fq->queue;
+  // Untimed warm-up: one fill grows the queue's slots, reused afterwards.
+  absl::Status warm = Fill(queue, g_scale.prefill);
+  if (warm.ok()) warm = queue.Purge();
+  if (!warm.ok()) {
+    state.SkipWithError(warm.ToString().c_str());
+    return;
+  }
   int64_t pending = 0;
   for (auto _ : state) {
     absl::StatusOr<SendResult> sent = queue.Send(kBody);
@@ -772,9 +808,10 @@ std::vector<int64_t> MeasureHandoff(benchmark::State& state, Handoff& h,
   std::thread producer([&] {
     PinThread(0);
     for (int i = 0; i < n && !failed.load(); ++i) {
+      Backoff backoff;
       while (armed.load(std::memory_order_acquire) != i + 1) {
         if (failed.load()) return;
-        std::this_thread::yield();
+        backoff.Wait();
       }
       std::this_thread::sleep_for(kParkGap);
       stamp.store(NowNanos(), std::memory_order_release);
@@ -782,9 +819,10 @@ std::vector<int64_t> MeasureHandoff(benchmark::State& state, Handoff& h,
         fail("producer: send failed");
         return;
       }
+      backoff.Reset();
       while (taken.load(std::memory_order_acquire) != i + 1) {
         if (failed.load()) return;
-        std::this_thread::yield();
+        backoff.Wait();
       }
     }
   });
