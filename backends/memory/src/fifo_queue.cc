@@ -186,7 +186,6 @@ absl::Status FifoQueue::Lease(const QueueStore::LeaseParams& p,
       }
       max = std::min<size_t>(max, p.max_in_flight - in_flight);
     }
-    leases.reserve(std::min<size_t>(max, 16));
     std::vector<Group*> refile;
     bool full = false;
     for (auto it = order_.begin(); it != order_.end() && !full;) {
@@ -227,6 +226,7 @@ absl::Status FifoQueue::Lease(const QueueStore::LeaseParams& p,
         s.state = SlotState::kInFlight;
         s.deadline = until;
         if (until > now) next_change = std::min(next_change, until);
+        if (leases.empty()) leases.reserve(std::min<size_t>(max, 16));
         QueueStore::LeasedMessage& lease = leases.emplace_back();
         lease.message = s.msg;
         lease.receipt =

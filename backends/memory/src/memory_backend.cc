@@ -295,8 +295,9 @@ std::unique_ptr<Backend> NewMemoryBackend(const MemoryBackendOptions& options) {
 // TSan reports races inside the queue's own code. This backend passes only
 // 8-byte handles through the queue and reads every message under its shard's
 // mutex after taking the handle, so none of its data depends on those fences.
-// The suppression matches moodycamel's frames only. (It lives in this file
-// because the program always links it when it uses the memory backend.)
+// The suppression matches moodycamel's frames only. It lives in this file
+// because a program that uses the memory backend always links it, and it is
+// weak, so a program's own __tsan_default_suppressions takes precedence.
 #if defined(__SANITIZE_THREAD__)
 #define FERRY_MEMORY_TSAN 1
 #elif defined(__has_feature)
@@ -305,7 +306,7 @@ std::unique_ptr<Backend> NewMemoryBackend(const MemoryBackendOptions& options) {
 #endif
 #endif
 #ifdef FERRY_MEMORY_TSAN
-extern "C" __attribute__((visibility("default"), used)) const char*
+extern "C" __attribute__((weak, visibility("default"), used)) const char*
 __tsan_default_suppressions() {
   return "race:moodycamel::ConcurrentQueue\n";
 }

@@ -241,7 +241,6 @@ absl::Status StandardQueue::Lease(const QueueStore::LeaseParams& p,
   // Leases with a deadline <= now: visible again once this call is done.
   std::vector<uint64_t> again;
   std::vector<QueueStore::LeasedMessage>& leases = result->leases;
-  leases.reserve(std::min(max, kBatch));
   uint64_t batch[kBatch];
   while (leases.size() < max) {
     const size_t want = std::min(max - leases.size(), kBatch);
@@ -286,6 +285,8 @@ absl::Status StandardQueue::Lease(const QueueStore::LeaseParams& p,
         s.in_ready = true;
         again.push_back(Handle(slot, s.birth));
       }
+      // Reserved only now: an empty poll allocates nothing.
+      if (leases.empty()) leases.reserve(std::min(max, kBatch));
       QueueStore::LeasedMessage& lease = leases.emplace_back();
       lease.message = s.msg;
       lease.receipt = EncodeReceipt({.queue = id_,
