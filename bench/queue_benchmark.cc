@@ -957,8 +957,9 @@ BENCHMARK(BM_LongPollHandoffLatency)->Iterations(1)->UseRealTime();
 
 // ---- Ratio table ------------------------------------------------------------
 
-// Forwards to the display reporter and keeps the mean of every counter of
-// every benchmark instance ("BM_Name/arg:1/arg:2"), for the ratio table.
+// Forwards to the display reporter and keeps, for every counter of every
+// benchmark instance ("BM_Name/arg:1/arg:2"), its mean and its largest value
+// over the repetitions, for the ratio table.
 class CollectingReporter : public benchmark::BenchmarkReporter {
  public:
   explicit CollectingReporter(benchmark::BenchmarkReporter* display)
@@ -973,28 +974,44 @@ class CollectingReporter : public benchmark::BenchmarkReporter {
       if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
       std::string key = run.run_name.function_name;
       if (!run.run_name.args.empty()) key += "/" + run.run_name.args;
-      Means& means = results_[key];
       for (const auto& [name, counter] : run.counters) {
-        means[name].first += counter.value;
-        means[name].second += 1;
+        Stat& stat = results_[key][name];
+        stat.sum += counter.value;
+        stat.max =
+            stat.count == 0 ? counter.value : std::max(stat.max, counter.value);
+        ++stat.count;
       }
     }
   }
   void Finalize() override { display_->Finalize(); }
 
   // The mean of `counter` of `key`; NaN if it did not run.
-  double Get(const std::string& key, const std::string& counter) const {
-    auto it = results_.find(key);
-    if (it == results_.end()) return std::nan("");
-    auto c = it->second.find(counter);
-    if (c == it->second.end() || c->second.second == 0) return std::nan("");
-    return c->second.first / c->second.second;
+  double Mean(const std::string& key, const std::string& counter) const {
+    const Stat* s = Find(key, counter);
+    return s == nullptr ? std::nan("") : s->sum / s->count;
+  }
+  // The largest value of `counter` of `key`; NaN if it did not run.
+  double Max(const std::string& key, const std::string& counter) const {
+    const Stat* s = Find(key, counter);
+    return s == nullptr ? std::nan("") : s->max;
   }
 
  private:
-  using Means = std::map<std::string, std::pair<double, int>>;
+  struct Stat {
+    double sum = 0;
+    double max = 0;
+    int count = 0;
+  };
+  const Stat* Find(const std::string& key, const std::string& counter) const {
+    auto it = results_.find(key);
+    if (it == results_.end()) return nullptr;
+    auto c = it->second.find(counter);
+    if (c == it->second.end() || c->second.count == 0) return nullptr;
+    return &c->second;
+  }
+
   benchmark::BenchmarkReporter* display_;
-  std::map<std::string, Means> results_;
+  std::map<std::string, std::map<std::string, Stat>> results_;
 };
 
 void PrintRatios(const CollectingReporter& r) {
@@ -1025,10 +1042,12 @@ void PrintRatios(const CollectingReporter& r) {
       {"ferry Receive+Delete, 1 thread", "BM_ReceiveDelete", "BM_RawDequeue",
        "raw moodycamel dequeue, 1 thread", 0},
   };
-  std::printf("\nferry vs raw limits (same run, --scale=%s):\n", g_scale.name);
+  std::printf(
+      "\nferry vs raw limits (same run, --scale=%s; means over repetitions):\n",
+      g_scale.name);
   for (const Row& row : rows) {
-    const double f = r.Get(row.ferry, "items_per_second");
-    const double raw = r.Get(row.raw, "items_per_second");
+    const double f = r.Mean(row.ferry, "items_per_second");
+    const double raw = r.Mean(row.raw, "items_per_second");
     if (std::isnan(f) || std::isnan(raw) || raw <= 0) {
       std::printf("  %-31s: not run\n", row.what);
       continue;
@@ -1048,16 +1067,18 @@ void PrintRatios(const CollectingReporter& r) {
       {"raw condvar (parked) handoff", "BM_RawCondVarHandoffLatency"},
       {"ferry long-poll (parked) handoff", "BM_LongPollHandoffLatency"},
   };
-  std::printf("\nhandoff latency, send -> consumer holds it (us):\n");
+  std::printf(
+      "\nhandoff latency, send -> consumer holds it (us; percentiles: mean "
+      "over repetitions, max: largest):\n");
   for (const auto& [what, key] : latencies) {
-    const double p50 = r.Get(key, "p50_us");
+    const double p50 = r.Mean(key, "p50_us");
     if (std::isnan(p50)) {
       std::printf("  %-33s: not run\n", what);
       continue;
     }
     std::printf("  %-33s: p50 %8.2f  p99 %8.2f  p99.9 %8.2f  max %9.2f\n", what,
-                p50, r.Get(key, "p99_us"), r.Get(key, "p999_us"),
-                r.Get(key, "max_us"));
+                p50, r.Mean(key, "p99_us"), r.Mean(key, "p999_us"),
+                r.Max(key, "max_us"));
   }
   std::fflush(stdout);
 }
