@@ -370,5 +370,121 @@ TEST(MemoryStressTest, FifoGroupsStayInOrder) {
   EXPECT_EQ(counts->visible + counts->in_flight + counts->delayed, 0);
 }
 
+// How many messages of `body_size` bytes fit a fresh queue of `store`.
+int FillCount(QueueStore& store, size_t body_size) {
+  static int counter = 0;
+  absl::StatusOr<ferry::QueueRecord> rec =
+      store.CreateQueue({.key = "arn:fill" + std::to_string(counter++)});
+  if (!rec.ok()) return -1;
+  const absl::Time now = absl::FromUnixSeconds(1767225600);
+  int n = 0;
+  for (;; ++n) {
+    QueueStore::AppendEntry e;
+    e.queue = rec->id;
+    e.message.body.assign(body_size, 'x');
+    e.message.enqueue_time = e.message.visible_at = now;
+    QueueStore::AppendOutcome o;
+    if (!store.Append({.entries = {&e, 1}, .outcomes = {&o, 1}, .now = now})
+             .ok()) {
+      break;
+    }
+  }
+  (void)store.DeleteQueue(rec->id);
+  return n;
+}
+
+// Queues deleted and recreated under producers and consumers: calls on a
+// deleted queue fail with kNotFound (or find it empty), nothing crashes, and
+// the memory cap's accounting ends where it started.
+TEST(MemoryStressTest, DeleteQueuesUnderLoad) {
+  constexpr size_t kCap = 4 << 20;
+  std::unique_ptr<ferry::Backend> backend =
+      ferry::NewMemoryBackend({.max_bytes = kCap});
+  QueueStore& store = backend->queues();
+  const int room = FillCount(store, 1000);
+  ASSERT_GT(room, 100);
+
+  std::atomic<QueueId> standard{0}, fifo{0};
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> now_ns{
+      absl::ToUnixNanos(absl::FromUnixSeconds(1767225600))};
+  auto recreate = [&](int round) {
+    for (bool is_fifo : {false, true}) {
+      std::atomic<QueueId>& slot = is_fifo ? fifo : standard;
+      const QueueId old = slot.load();
+      absl::StatusOr<ferry::QueueRecord> rec = store.CreateQueue(
+          {.key = "arn:q" + std::to_string(round) + (is_fifo ? ".fifo" : ""),
+           .fifo = is_fifo});
+      ASSERT_TRUE(rec.ok());
+      slot.store(rec->id);
+      if (old != 0) {
+        ASSERT_TRUE(store.DeleteQueue(old).ok());
+      }
+    }
+  };
+  recreate(0);
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 3; ++w) {
+    workers.emplace_back([&, w] {
+      std::mt19937 rng(w);
+      while (!stop.load()) {
+        const QueueId q = rng() % 2 == 0 ? standard.load() : fifo.load();
+        const absl::Time now = absl::FromUnixNanos(now_ns.fetch_add(50'000));
+        std::vector<QueueStore::AppendEntry> entries(1 + rng() % 4);
+        for (auto& e : entries) {
+          e.queue = q;
+          e.message.body.assign(1 + rng() % 2000, 'b');
+          e.message.message_group_id = "g" + std::to_string(rng() % 3);
+          e.message.enqueue_time = now;
+          e.message.visible_at = now + absl::Microseconds(rng() % 200);
+          e.dedup_key = std::to_string(rng());
+          e.dedup_expires_at = now + absl::Minutes(5);
+        }
+        std::vector<QueueStore::AppendOutcome> outcomes(entries.size());
+        absl::Status st = store.Append(
+            {.entries = entries, .outcomes = outcomes, .now = now});
+        if (!st.ok() && !absl::IsNotFound(st) &&
+            !absl::IsResourceExhausted(st)) {
+          ADD_FAILURE() << st;
+        }
+        absl::StatusOr<QueueStore::LeaseResult> r = store.Lease(
+            {.queue = q,
+             .now = now,
+             .max_messages = 5,
+             .invisible_until = now + absl::Microseconds(rng() % 500),
+             .retention = absl::Milliseconds(50)});
+        if (!r.ok()) {
+          if (!absl::IsNotFound(r.status())) ADD_FAILURE() << r.status();
+          continue;
+        }
+        std::vector<std::string_view> receipts;
+        for (const auto& l : r->leases) {
+          if (rng() % 4 != 0) receipts.push_back(l.receipt);
+        }
+        std::vector<ReceiptStatus> statuses(receipts.size());
+        (void)store.Ack({.queue = q,
+                         .receipts = receipts,
+                         .statuses = statuses,
+                         .now = now,
+                         .require_live_lease = q == fifo.load()});
+        if (rng() % 50 == 0) {
+          (void)store.Count({.queue = q, .now = now});
+        }
+        if (rng() % 200 == 0) (void)store.Purge(q);
+      }
+    });
+  }
+  for (int round = 1; round <= 40 / kScale; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    recreate(round);
+  }
+  stop.store(true);
+  for (auto& t : workers) t.join();
+  ASSERT_TRUE(store.DeleteQueue(standard.load()).ok());
+  ASSERT_TRUE(store.DeleteQueue(fifo.load()).ok());
+  EXPECT_EQ(FillCount(store, 1000), room)
+      << "bytes charged to deleted queues were not all refunded";
+}
+
 }  // namespace
 }  // namespace ferry_memory_test
