@@ -50,10 +50,14 @@
 #include "benchmark/benchmark.h"
 // GCC 12 reports a false -Wstringop-overflow inside moodycamel's
 // enqueue_bulk with a producer token (an atomic load it believes writes).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
+#endif
 #include "concurrentqueue.h"
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 #include "ferry/broker.h"
 #include "ferry/memory_backend.h"
 #include "ferry/queue.h"
