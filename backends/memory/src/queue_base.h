@@ -135,7 +135,8 @@ struct Context {
 };
 
 // Deduplication keys of one queue, each live until its expiry. Keys outlive
-// the messages they were recorded for.
+// the messages they were recorded for (a delete keeps them; a purge drops the
+// whole table).
 class DedupTable {
  public:
   struct Record {

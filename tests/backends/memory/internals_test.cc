@@ -164,9 +164,13 @@ TEST_F(TimerWheelTest, MatchesBruteForce) {
   std::mt19937_64 rng(12345);
   int64_t now = int64_t{1767225600} * 1000000000;
   std::vector<uint32_t> live;
-  const int64_t spans[] = {
-      1000,           1'000'000,         300'000'000,
-      20'000'000'000, 3'600'000'000'000, 40LL * 86'400'000'000'000};
+  const int64_t spans[] = {1000,
+                           1'000'000,
+                           300'000'000,
+                           20'000'000'000,
+                           3'600'000'000'000,
+                           40LL * 86'400'000'000'000,
+                           400LL * 86'400'000'000'000};
   for (int round = 0; round < 4000; ++round) {
     const int adds = static_cast<int>(rng() % 8);
     for (int k = 0; k < adds; ++k) {

@@ -113,6 +113,21 @@ TEST_F(CatalogTest, ListQueuesByPrefixInKeyOrder) {
   EXPECT_THAT(Keys(b2), ElementsAre("arn:b1", "arn:b3"));
 }
 
+TEST_F(CatalogTest, ManyQueues) {
+  // Ids cross several chunks of the id table.
+  std::vector<QueueId> ids;
+  for (int i = 0; i < 9000; ++i)
+    ids.push_back(Create("arn:q" + std::to_string(i)));
+  for (QueueId id : {ids[0], ids[4095], ids[4096], ids[8999]}) {
+    SendBody(id, "m", T0());
+    QueueStore::LeaseResult r = Receive(id, T0());
+    ASSERT_THAT(r.leases, SizeIs(1));
+    EXPECT_EQ(Delete(id, r.leases[0].receipt, T0()), ReceiptStatus::kOk);
+  }
+  FERRY_ASSERT_OK_AND_ASSIGN(auto all, store().ListQueues({.limit = 100000}));
+  EXPECT_THAT(all, SizeIs(9000));
+}
+
 TEST_F(CatalogTest, EveryOperationOnAMissingQueueIsNotFound) {
   QueueId q = Create("arn:q");
   FERRY_ASSERT_OK(store().DeleteQueue(q));
