@@ -23,15 +23,17 @@ void ResetMessage(StoredMessage& m) {
 
 StandardQueue::StandardQueue(Context* ctx, QueueId id)
     : QueueBase(ctx, id, /*fifo=*/false), ready_(0) {
-  for (auto& due : due_) due.store(kNever, std::memory_order_relaxed);
+  for (uint32_t i = 0; i < kShards; ++i) {
+    shards_[i].index = i;
+    due_[i].store(kNever, std::memory_order_relaxed);
+  }
 }
 
 StandardQueue::~StandardQueue() = default;
 
-void StandardQueue::EnqueueLocked(uint32_t shard, const uint64_t* handles,
+void StandardQueue::EnqueueLocked(Shard& sh, const uint64_t* handles,
                                   size_t n) {
   if (n == 0) return;
-  Shard& sh = shards_[shard];
   if (!sh.token.has_value()) sh.token.emplace(ready_);
   // enqueue only fails when memory is exhausted.
   if (n == 1) {
@@ -51,19 +53,16 @@ void StandardQueue::EnqueueLocked(uint32_t shard, const uint64_t* handles,
   }
 }
 
-void StandardQueue::ArmLocked(uint32_t shard, uint32_t local, int64_t now) {
-  Shard& sh = shards_[shard];
+void StandardQueue::ArmLocked(Shard& sh, uint32_t local, int64_t now) {
   sh.wheel.Insert(sh.slab, local, now);
   const int64_t deadline = sh.slab[local].deadline;
-  if (deadline < due_[shard].load(std::memory_order_relaxed)) {
-    due_[shard].store(deadline, std::memory_order_release);
+  if (deadline < due_[sh.index].load(std::memory_order_relaxed)) {
+    due_[sh.index].store(deadline, std::memory_order_release);
   }
 }
 
-bool StandardQueue::StoreLocked(uint32_t shard, StoredMessage&& m,
-                                uint32_t bytes, absl::Time now,
-                                uint64_t* handle) {
-  Shard& sh = shards_[shard];
+bool StandardQueue::StoreLocked(Shard& sh, StoredMessage&& m, uint32_t bytes,
+                                absl::Time now, uint64_t* handle) {
   const uint32_t local = sh.slab.Allocate();
   Slot& s = sh.slab[local];
   s.msg = std::move(m);
@@ -77,18 +76,17 @@ bool StandardQueue::StoreLocked(uint32_t shard, StoredMessage&& m,
     s.state = SlotState::kDelayed;
     s.deadline = ToNanos(s.msg.visible_at);
     Bump(sh.delayed, 1);
-    ArmLocked(shard, local, ToNanos(now));
+    ArmLocked(sh, local, ToNanos(now));
     return false;
   }
   s.state = SlotState::kReady;
   s.in_ready = true;
   Bump(sh.ready, 1);
-  *handle = Handle(SlotNumber(shard, local), s.birth);
+  *handle = Handle(SlotNumber(sh.index, local), s.birth);
   return true;
 }
 
-void StandardQueue::FreeLocked(uint32_t shard, uint32_t local) {
-  Shard& sh = shards_[shard];
+void StandardQueue::FreeLocked(Shard& sh, uint32_t local) {
   Slot& s = sh.slab[local];
   switch (s.state) {
     case SlotState::kReady:
@@ -148,11 +146,11 @@ void StandardQueue::Append(std::span<QueueStore::AppendEntry> entries,
         continue;
       }
       uint64_t handle;
-      if (StoreLocked(shard, std::move(e.message), bytes, now, &handle)) {
+      if (StoreLocked(sh, std::move(e.message), bytes, now, &handle)) {
         handles[n++] = handle;
       }
     }
-    EnqueueLocked(shard, handles, n);
+    EnqueueLocked(sh, handles, n);
   }
 }
 
@@ -167,28 +165,29 @@ void StandardQueue::AppendMoved(StoredMessage message, absl::Time now) {
     return;
   }
   uint64_t handle;
-  if (StoreLocked(shard, std::move(message), bytes, now, &handle)) {
-    EnqueueLocked(shard, &handle, 1);
+  if (StoreLocked(sh, std::move(message), bytes, now, &handle)) {
+    EnqueueLocked(sh, &handle, 1);
   }
 }
 
-void StandardQueue::AdvanceLocked(uint32_t shard, int64_t now) {
-  Shard& sh = shards_[shard];
+void StandardQueue::AdvanceLocked(Shard& sh, int64_t now) {
   sh.scratch.clear();
   sh.wheel.Advance(sh.slab, now, [&](uint32_t local) {
+    sh.mu.AssertHeld();  // the analysis does not see into the lambda
     Slot& s = sh.slab[local];
     Bump(s.state == SlotState::kDelayed ? sh.delayed : sh.in_flight, -1);
     Bump(sh.ready, 1);
     s.state = SlotState::kReady;
     if (!s.in_ready) {
       s.in_ready = true;
-      sh.scratch.push_back(Handle(SlotNumber(shard, local), s.birth));
+      sh.scratch.push_back(Handle(SlotNumber(sh.index, local), s.birth));
     }
   });
   // Enqueued before the new bound is published: a thread that reads the
   // bound and skips the sweep finds the handles.
-  EnqueueLocked(shard, sh.scratch.data(), sh.scratch.size());
-  due_[shard].store(sh.wheel.NextDeadline(sh.slab), std::memory_order_release);
+  EnqueueLocked(sh, sh.scratch.data(), sh.scratch.size());
+  due_[sh.index].store(sh.wheel.NextDeadline(sh.slab),
+                       std::memory_order_release);
 }
 
 int64_t StandardQueue::EarliestDue() const {
@@ -203,8 +202,9 @@ void StandardQueue::Sweep(int64_t now) {
   if (EarliestDue() > now) return;
   for (uint32_t i = 0; i < kShards; ++i) {
     if (due_[i].load(std::memory_order_acquire) > now) continue;
-    MutexLock lock(&shards_[i].mu);
-    if (!shards_[i].dead) AdvanceLocked(i, now);
+    Shard& sh = shards_[i];
+    MutexLock lock(&sh.mu);
+    if (!sh.dead) AdvanceLocked(sh, now);
   }
 }
 
@@ -261,12 +261,12 @@ absl::Status StandardQueue::Lease(const QueueStore::LeaseParams& p,
       s.in_ready = false;
       if (s.state != SlotState::kReady) continue;
       if (s.msg.enqueue_time <= cutoff) {
-        FreeLocked(shard, local);
+        FreeLocked(sh, local);
         continue;
       }
       if (redrive && s.msg.receive_count + 1 > p.max_receive_count) {
         moved.push_back(std::move(s.msg));
-        FreeLocked(shard, local);
+        FreeLocked(sh, local);
         continue;
       }
       ++s.stamp;
@@ -280,7 +280,7 @@ absl::Status StandardQueue::Lease(const QueueStore::LeaseParams& p,
         s.state = SlotState::kInFlight;
         Bump(sh.ready, -1);
         Bump(sh.in_flight, 1);
-        ArmLocked(shard, local, now);
+        ArmLocked(sh, local, now);
       } else {
         s.in_ready = true;
         again.push_back(Handle(slot, s.birth));
@@ -296,8 +296,9 @@ absl::Status StandardQueue::Lease(const QueueStore::LeaseParams& p,
   }
   for (uint64_t handle : again) {
     const uint32_t shard = static_cast<uint32_t>(handle >> 32) & kShardMask;
-    MutexLock lock(&shards_[shard].mu);
-    if (!shards_[shard].dead) EnqueueLocked(shard, &handle, 1);
+    Shard& sh = shards_[shard];
+    MutexLock lock(&sh.mu);
+    if (!sh.dead) EnqueueLocked(sh, &handle, 1);
   }
   for (StoredMessage& m : moved) {
     PrepareForDeadLetter(p, m);
@@ -337,7 +338,7 @@ void StandardQueue::Ack(const QueueStore::AckParams& p) {
         status = ReceiptStatus::kMalformed;
       } else {
         status = Judge(sh.slab[local], stamp, p.require_live_lease, now);
-        if (status == ReceiptStatus::kOk) FreeLocked(shard, local);
+        if (status == ReceiptStatus::kOk) FreeLocked(sh, local);
       }
     }
     p.statuses[i] = status;
@@ -381,14 +382,14 @@ void StandardQueue::ChangeVisibility(
           if (s.deadline > now) {
             s.state = SlotState::kInFlight;
             Bump(sh.in_flight, 1);
-            ArmLocked(shard, local, now);
+            ArmLocked(sh, local, now);
           } else {
             s.state = SlotState::kReady;
             Bump(sh.ready, 1);
             if (!s.in_ready) {
               s.in_ready = true;
               const uint64_t handle = Handle(SlotNumber(shard, local), s.birth);
-              EnqueueLocked(shard, &handle, 1);
+              EnqueueLocked(sh, &handle, 1);
             }
           }
         }
@@ -398,15 +399,14 @@ void StandardQueue::ChangeVisibility(
   }
 }
 
-void StandardQueue::ExpireRetentionLocked(uint32_t shard, absl::Time cutoff) {
-  Shard& sh = shards_[shard];
+void StandardQueue::ExpireRetentionLocked(Shard& sh, absl::Time cutoff) {
   if (sh.oldest_enqueue > cutoff) return;
   absl::Time oldest = absl::InfiniteFuture();
   for (uint32_t local = 0; local < sh.slab.size(); ++local) {
     Slot& s = sh.slab[local];
     if (s.state == SlotState::kFree || s.state == SlotState::kMoving) continue;
     if (s.msg.enqueue_time <= cutoff) {
-      FreeLocked(shard, local);
+      FreeLocked(sh, local);
     } else {
       oldest = std::min(oldest, s.msg.enqueue_time);
     }
@@ -423,7 +423,7 @@ QueueStore::QueueCounts StandardQueue::Count(const QueueStore::CountParams& p) {
     Shard& sh = shards_[i];
     MutexLock lock(&sh.mu);
     if (sh.dead) continue;
-    if (cutoff != absl::InfinitePast()) ExpireRetentionLocked(i, cutoff);
+    if (cutoff != absl::InfinitePast()) ExpireRetentionLocked(sh, cutoff);
     counts.visible += sh.ready.load(std::memory_order_relaxed);
     counts.in_flight += sh.in_flight.load(std::memory_order_relaxed);
     counts.delayed += sh.delayed.load(std::memory_order_relaxed);
@@ -437,7 +437,7 @@ void StandardQueue::Purge() {
     MutexLock lock(&sh.mu);
     if (sh.dead) continue;
     for (uint32_t local = 0; local < sh.slab.size(); ++local) {
-      if (sh.slab[local].state != SlotState::kFree) FreeLocked(i, local);
+      if (sh.slab[local].state != SlotState::kFree) FreeLocked(sh, local);
     }
     sh.oldest_enqueue = absl::InfiniteFuture();
     due_[i].store(kNever, std::memory_order_release);
@@ -521,7 +521,7 @@ void StandardQueue::TakeForMove(absl::Time now, int max,
     s.in_ready = false;
     if (s.state != SlotState::kReady) continue;
     if (s.msg.enqueue_time <= cutoff) {
-      FreeLocked(shard, local);
+      FreeLocked(sh, local);
       continue;
     }
     MoveCandidate& c = out->emplace_back();
@@ -543,14 +543,14 @@ bool StandardQueue::FinishMove(const MoveCandidate& c, bool success) {
   Slot& s = sh.slab[local];
   if (s.state != SlotState::kMoving || s.birth != c.birth) return false;
   if (success) {
-    FreeLocked(shard, local);
+    FreeLocked(sh, local);
     return true;
   }
   s.state = SlotState::kReady;
   Bump(sh.ready, 1);
   s.in_ready = true;
   const uint64_t handle = Handle(c.slot, s.birth);
-  EnqueueLocked(shard, &handle, 1);
+  EnqueueLocked(sh, &handle, 1);
   return false;
 }
 

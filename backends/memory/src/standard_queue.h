@@ -69,6 +69,7 @@ class StandardQueue final : public QueueBase {
   static constexpr uint32_t kShardMask = kShards - 1;
 
   struct alignas(64) Shard {
+    uint32_t index = 0;  // in shards_
     Mutex mu;
     Slab slab ABSL_GUARDED_BY(mu);
     TimerWheel wheel ABSL_GUARDED_BY(mu);
@@ -95,22 +96,21 @@ class StandardQueue final : public QueueBase {
 
   // Sweeps the wheels whose earliest deadline is <= now.
   void Sweep(int64_t now);
-  void AdvanceLocked(uint32_t shard, int64_t now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shards_[shard].mu);
+  void AdvanceLocked(Shard& sh, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(sh.mu);
   // Arms the wheel for slot `local` (state and deadline already set).
-  void ArmLocked(uint32_t shard, uint32_t local, int64_t now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shards_[shard].mu);
+  void ArmLocked(Shard& sh, uint32_t local, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(sh.mu);
   // Stores `m` in a fresh slot of the shard. Returns true, with the handle
   // to enqueue, if it is visible now; false if it is delayed.
-  bool StoreLocked(uint32_t shard, StoredMessage&& m, uint32_t bytes,
-                   absl::Time now, uint64_t* handle)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shards_[shard].mu);
+  bool StoreLocked(Shard& sh, StoredMessage&& m, uint32_t bytes, absl::Time now,
+                   uint64_t* handle) ABSL_EXCLUSIVE_LOCKS_REQUIRED(sh.mu);
   // Removes the message (in any state) and frees the slot.
-  void FreeLocked(uint32_t shard, uint32_t local)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shards_[shard].mu);
+  void FreeLocked(Shard& sh, uint32_t local)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(sh.mu);
   // Drops messages past retention if the shard may hold any.
-  void ExpireRetentionLocked(uint32_t shard, absl::Time cutoff)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shards_[shard].mu);
+  void ExpireRetentionLocked(Shard& sh, absl::Time cutoff)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(sh.mu);
   // Locates a receipt of this queue: kOk with *shard and *local set.
   ReceiptStatus Locate(std::string_view receipt, uint32_t* shard,
                        uint32_t* local, uint32_t* stamp) const;
@@ -119,8 +119,8 @@ class StandardQueue final : public QueueBase {
   int64_t EarliestDue() const;
   absl::Time NextChange() const;
   // Puts handles in the ready list through the shard's producer.
-  void EnqueueLocked(uint32_t shard, const uint64_t* handles, size_t n)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shards_[shard].mu);
+  void EnqueueLocked(Shard& sh, const uint64_t* handles, size_t n)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(sh.mu);
 
   // Declared first: destroyed after the shards' producer tokens.
   moodycamel::ConcurrentQueue<uint64_t> ready_;
