@@ -173,13 +173,17 @@ else
   ctest --test-dir build/tsan -L 'conformance|stress' --output-on-failure \
     --no-tests=error -j2 | tee build/tsan/ctest.log
   tsan_summary="conformance+stress: $(grep -E 'tests passed' build/tsan/ctest.log | tail -1)"
-  if [ -d build/tsan/tests/backends ]; then
-    echo "--- unit tests of backends (tests/backends) under TSan"
-    ctest --test-dir build/tsan/tests/backends -L unit -LE 'conformance|stress' \
-      --output-on-failure --no-tests=ignore -j2 | tee build/tsan/ctest-backends.log
-    tsan_summary+="; backends unit: $(grep -E 'tests passed|No tests were found' \
-      build/tsan/ctest-backends.log | tail -1)"
-  fi
+  # Unit tests of each backend (tests/backends/<name>) that the labels above
+  # did not already run.
+  for dir in build/tsan/tests/backends/*/; do
+    [ -f "$dir/CTestTestfile.cmake" ] || continue
+    name=$(basename "$dir")
+    echo "--- unit tests of backend '$name' under TSan"
+    ctest --test-dir "$dir" -L unit -LE 'conformance|stress' --output-on-failure \
+      --no-tests=ignore -j2 | tee "build/tsan/ctest-backend-$name.log"
+    tsan_summary+="; $name unit: $(grep -E 'tests passed' \
+      "build/tsan/ctest-backend-$name.log" | tail -1 || true)"
+  done
   unset TSAN_OPTIONS
   passed "$tsan_summary"
 fi
