@@ -49,8 +49,11 @@ endfunction()
 # only list their sources and dependencies.
 #  * C++20 is a usage requirement: it reaches add_subdirectory() users and the
 #    installed package even when the parent project picks another standard.
-#  * A shared ferry library hides the symbols of any static library linked into
-#    it; only FERRY_EXPORT declarations are visible.
+#  * A shared ferry library exports only symbols of namespaces ferry and
+#    ferry_testing: FERRY_EXPORT declarations (everything else is compiled with
+#    hidden visibility), and nothing of the static libraries linked into it
+#    (--exclude-libs) or of std:: template instantiations (cmake/ferry.map).
+set(FERRY_VERSION_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/ferry.map)
 function(ferry_library_properties)
   foreach(target IN LISTS ARGN)
     target_compile_features(${target} PUBLIC cxx_std_20)
@@ -58,7 +61,9 @@ function(ferry_library_properties)
       VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR})
     get_target_property(_type ${target} TYPE)
     if(_type STREQUAL "SHARED_LIBRARY")
-      target_link_options(${target} PRIVATE "LINKER:--exclude-libs,ALL")
+      target_link_options(${target} PRIVATE "LINKER:--exclude-libs,ALL"
+                                            "LINKER:--version-script=${FERRY_VERSION_SCRIPT}")
+      set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS ${FERRY_VERSION_SCRIPT})
     endif()
   endforeach()
 endfunction()
