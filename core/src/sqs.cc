@@ -156,6 +156,28 @@ void FillDigests(const internal::OutgoingMessage& m,
 
 }  // namespace
 
+void ReceiveCancellation::Cancel() {
+  cancelled_.store(true, std::memory_order_release);
+  std::map<uint64_t, std::function<void()>> wakers;
+  {
+    MutexLock lock(&mu_);
+    wakers = wakers_;
+  }
+  for (auto& [id, wake] : wakers) wake();
+}
+
+uint64_t ReceiveCancellation::Add(std::function<void()> wake) {
+  MutexLock lock(&mu_);
+  uint64_t id = next_id_++;
+  wakers_.emplace(id, std::move(wake));
+  return id;
+}
+
+void ReceiveCancellation::Remove(uint64_t id) {
+  MutexLock lock(&mu_);
+  wakers_.erase(id);
+}
+
 absl::StatusOr<CreateQueueResult> Sqs::CreateQueue(
     const Ctx& ctx, const CreateQueueRequest& req) {
   if (req.queue_name.empty()) return MissingParameter("QueueName");
@@ -468,8 +490,20 @@ absl::StatusOr<ReceiveMessageResult> Sqs::ReceiveMessage(
       return internal::UnknownAttribute(n);
     }
   }
+  // A cancellation wakes this queue's waiters, which then see the flag.
+  uint64_t waker = 0;
+  if (ctx.cancellation != nullptr) {
+    p.cancelled = &ctx.cancellation->cancelled_;
+    std::weak_ptr<QueueState> weak = q;
+    waker = ctx.cancellation->Add([weak] {
+      if (std::shared_ptr<QueueState> s = weak.lock()) s->Notify();
+    });
+  }
+  absl::StatusOr<std::vector<QueueStore::LeasedMessage>> received =
+      engine_->Receive(*q, p);
+  if (ctx.cancellation != nullptr) ctx.cancellation->Remove(waker);
   FERRY_ASSIGN_OR_RETURN(std::vector<QueueStore::LeasedMessage> leases,
-                         engine_->Receive(*q, p));
+                         std::move(received));
   ReceiveMessageResult result;
   for (QueueStore::LeasedMessage& lease : leases) {
     Message m;

@@ -25,8 +25,11 @@
 #ifndef FERRY_SQS_H_
 #define FERRY_SQS_H_
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,12 +38,39 @@
 #include "absl/status/statusor.h"
 #include "ferry/export.h"
 #include "ferry/message.h"
+#include "ferry/sync.h"
 
 namespace ferry {
 
 namespace internal {
 class Engine;
 }  // namespace internal
+
+// Ends long polls early: once `Cancel()` is called, every ReceiveMessage that
+// carries this token in its RequestContext and is waiting (or starts waiting)
+// returns kCancelled with no messages. The HTTP gateway uses one per server
+// to drain long polls when it stops.
+// Thread safety: all methods are safe to call concurrently.
+class FERRY_EXPORT ReceiveCancellation {
+ public:
+  ReceiveCancellation() = default;
+  ReceiveCancellation(const ReceiveCancellation&) = delete;
+  ReceiveCancellation& operator=(const ReceiveCancellation&) = delete;
+
+  void Cancel();
+  bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
+
+ private:
+  friend class Sqs;
+  // Registers `wake` (called by Cancel) while a receive waits; returns its id.
+  uint64_t Add(std::function<void()> wake);
+  void Remove(uint64_t id);
+
+  std::atomic<bool> cancelled_{false};
+  Mutex mu_;
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<uint64_t, std::function<void()>> wakers_ ABSL_GUARDED_BY(mu_);
+};
 
 struct RequestContext {
   // Empty: the broker's defaults.
@@ -53,6 +83,8 @@ struct RequestContext {
   std::string caller{};
   // The X-Amzn-Trace-Id header; recorded as AWSTraceHeader on sends.
   std::string trace_header{};
+  // nullptr: long polls end only when a message arrives or the wait ends.
+  ReceiveCancellation* cancellation = nullptr;
 };
 
 using AttributeMap = std::map<std::string, std::string>;
