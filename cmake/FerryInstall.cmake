@@ -33,6 +33,10 @@ function(ferry_install)
               DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
     endif()
   endforeach()
+  if(TARGET ferry_gateway)
+    install(DIRECTORY ${PROJECT_SOURCE_DIR}/gateway/include/
+            DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
+  endif()
 
   install(EXPORT ferryTargets NAMESPACE ferry:: DESTINATION ${FERRY_INSTALL_CMAKEDIR})
 

@@ -10,6 +10,8 @@ PACKAGES=(
   libabsl-dev libconcurrentqueue-dev librocksdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libssl-dev ca-certificates
+  libboost-dev
+  python3-boto3 awscli
 )
 
 missing=()
