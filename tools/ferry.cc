@@ -5,7 +5,7 @@
 //                   its dead-letter queue, queue attributes
 //   ferry version   prints the version
 //   ferry help      prints the usage
-//   ferry serve     the AWS wire gateway (planned; not yet available)
+//   ferry serve     the AWS wire gateway over an in-memory broker (serve.cc)
 //
 // Exit status: 0 on success, 1 when a command fails, 2 for a usage error or a
 // command that is not available yet.
@@ -35,6 +35,7 @@
 #include "ferry/memory_backend.h"
 #include "ferry/message.h"
 #include "ferry/sqs.h"
+#include "serve.h"
 
 // The build may pass the project version; this is the fallback.
 #ifndef FERRY_VERSION
@@ -52,7 +53,8 @@ constexpr std::string_view kUsage =
     "            dead-letter queue, queue attributes\n"
     "  version   print the version\n"
     "  help      print this text\n"
-    "  serve     serve the AWS wire protocols (planned; not yet available)\n";
+    "  serve     serve SQS over the AWS wire protocols (JSON and Query)\n"
+    "            from an in-memory broker; `ferry serve --help` for options\n";
 
 // Returns `s` with "`what`: " in front of its message, keeping its payloads
 // (and so the AWS error that GetAwsError reads).
@@ -325,6 +327,7 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return 0;
   }
+  if (command == "serve") return ferry_tools::RunServe(argc - 2, argv + 2);
   if (argc > 2) {
     std::cerr << "ferry " << command << ": unexpected argument '" << argv[2]
               << "'\n\n"
@@ -336,11 +339,6 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "demo") return RunDemo();
-  if (command == "serve") {
-    std::cerr << "ferry serve: not yet available (the AWS wire gateway is "
-                 "planned; see docs/compatibility.md)\n";
-    return 2;
-  }
   std::cerr << "ferry: unknown command '" << command << "'\n\n" << kUsage;
   return 2;
 }

@@ -1,0 +1,107 @@
+// -----------------------------------------------------------------------------
+// File: ferry/gateway.h
+// -----------------------------------------------------------------------------
+//
+// `ferry::Gateway` serves a Broker over the AWS wire protocols, so that AWS
+// SDKs and the AWS CLI can use ferry with only their endpoint URL changed.
+// It speaks HTTP/1.1 (keep-alive, many concurrent connections) and, for SQS,
+// both the AWS JSON 1.0 protocol (X-Amz-Target: AmazonSQS.<Op>) and the
+// Query protocol (form-encoded Action=<Op>, XML responses). It holds no
+// semantics of its own: every request becomes a call of `Broker::sqs()`.
+//
+// Requests are signed by the SDKs with SigV4. Every signature is accepted;
+// the region is read from the credential scope
+// (Credential=AKID/date/REGION/sqs/aws4_request) and the account from the
+// access key: a configured credential names its account, a 12-digit access
+// key id is taken as the account id, anything else is the broker's default.
+// Queue URLs in responses are built from the request's Host header.
+//
+// Also served: GET /health (200, {"status":"ok"}).
+//
+// Thread safety: Start() and Stop() must not race each other; endpoint() and
+// port() may be called from any thread once Start() returned.
+// Errors: Start() fails with the bind/listen error. Malformed requests get
+// AWS-style errors of the request's protocol; the server never crashes.
+//
+// Example:
+//   auto broker = ferry::Broker::Open({}, ferry::NewMemoryBackend());
+//   ferry::Gateway gateway(**broker, {.port = 0});
+//   absl::StatusOr<std::string> url = gateway.Start();  // http://127.0.0.1:N
+//   ... point an SDK at *url ...
+//   gateway.Stop();
+#ifndef FERRY_GATEWAY_H_
+#define FERRY_GATEWAY_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "ferry/broker.h"
+#include "ferry/export.h"
+
+namespace ferry {
+
+// An access key the gateway knows, and the account its requests act in.
+struct GatewayCredential {
+  std::string access_key_id{};
+  std::string secret_access_key{};  // kept for signature checks (not yet)
+  std::string account{};
+};
+
+struct GatewayOptions {
+  // Interface to bind. The default serves only this machine.
+  std::string host = "127.0.0.1";
+  // 0: an ephemeral port, reported by Start() and port().
+  uint16_t port = 0;
+  // Largest request body accepted for SQS; larger requests get HTTP 413.
+  size_t max_sqs_body_bytes = 4 << 20;
+  // Connections beyond this are closed as soon as they are accepted.
+  int max_connections = 1024;
+  // Threads running the HTTP event loop (non-blocking operations run there).
+  int io_threads = 2;
+  // Upper bound of the threads that run calls which may block (long-poll
+  // ReceiveMessage). Threads are started on demand; calls beyond the bound
+  // wait for a free thread.
+  int max_blocking_threads = 256;
+  // A connection idle (or stalled mid-request or mid-response) this long is
+  // closed.
+  absl::Duration idle_timeout = absl::Seconds(120);
+  // Access key -> account mappings; see the file comment.
+  std::vector<GatewayCredential> credentials{};
+};
+
+class FERRY_EXPORT Gateway {
+ public:
+  // REQUIRES: `broker` outlives the gateway.
+  explicit Gateway(Broker& broker, GatewayOptions options = {});
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+  // Stops the gateway if it is running.
+  ~Gateway();
+
+  // Binds, listens and starts serving. Returns the endpoint URL, e.g.
+  // "http://127.0.0.1:4566". May be called once.
+  absl::StatusOr<std::string> Start();
+
+  // Stops accepting, closes idle connections, ends waiting long polls with
+  // empty results, lets every request in progress finish and its response be
+  // written, then closes the remaining connections and joins every thread.
+  // Idempotent.
+  void Stop();
+
+  // The endpoint URL and port after Start(); empty and 0 before.
+  std::string endpoint() const;
+  uint16_t port() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ferry
+
+#endif  // FERRY_GATEWAY_H_

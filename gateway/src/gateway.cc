@@ -1,0 +1,465 @@
+// The HTTP/1.1 server of the gateway: Boost.Beast over an Asio io_context
+// with a few threads. Each connection is a Session on its own strand. Calls
+// that may block (long-poll ReceiveMessage) run on a BlockingPool and post
+// their response back to the session's strand, so the event loop never
+// waits on core.
+//
+// Shutdown (Stop): stop accepting; close connections that have no request in
+// progress; cancel waiting long polls (ReceiveCancellation), which then
+// answer with no messages; let the blocking pool finish; then let the event
+// loop run until every remaining response is written and its connection
+// closed.
+//
+// Timeouts: idle or stalled connections are closed after
+// GatewayOptions::idle_timeout by Beast's tcp_stream timer. These are network
+// timeouts of the HTTP layer; no SQS semantics read the real clock here.
+#include "ferry/gateway.h"
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "aws_wire.h"
+#include "boost/asio.hpp"
+#include "boost/beast/core.hpp"
+#include "boost/beast/http.hpp"
+#include "ferry/sqs.h"
+#include "ferry/sync.h"
+#include "http_message.h"
+#include "sqs_service.h"
+
+namespace ferry {
+namespace gateway_internal {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
+
+// Threads for calls that may block, started on demand up to a bound.
+class BlockingPool {
+ public:
+  explicit BlockingPool(int max_threads)
+      : max_threads_(max_threads < 1 ? 1 : max_threads) {}
+  ~BlockingPool() { Shutdown(); }
+
+  void Run(absl::AnyInvocable<void() &&> fn) {
+    MutexLock lock(&mu_);
+    queue_.push_back(std::move(fn));
+    if (idle_ == 0 && static_cast<int>(threads_.size()) < max_threads_) {
+      threads_.emplace_back([this] { Loop(); });
+    } else {
+      cv_.Signal();
+    }
+  }
+
+  // Runs everything queued, then joins the threads.
+  void Shutdown() {
+    std::vector<std::thread> threads;
+    {
+      MutexLock lock(&mu_);
+      stopping_ = true;
+      cv_.SignalAll();
+      threads.swap(threads_);
+    }
+    for (std::thread& t : threads) t.join();
+  }
+
+ private:
+  void Loop() {
+    mu_.Lock();
+    for (;;) {
+      while (queue_.empty() && !stopping_) {
+        ++idle_;
+        cv_.Wait();
+        --idle_;
+      }
+      if (queue_.empty()) break;
+      absl::AnyInvocable<void()&&> fn = std::move(queue_.front());
+      queue_.pop_front();
+      mu_.Unlock();
+      std::move(fn)();
+      mu_.Lock();
+    }
+    mu_.Unlock();
+  }
+
+  const int max_threads_;
+  Mutex mu_;
+  CondVar cv_{&mu_};
+  std::deque<absl::AnyInvocable<void() &&>> queue_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
+  int idle_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+class Session;
+
+// What sessions share: options, services, the pool and the session registry.
+struct ServerState {
+  ServerState(const GatewayOptions& o, Sqs& sqs)
+      : options(o),
+        sqs_service(sqs, options, &cancellation),
+        pool(o.max_blocking_threads) {}
+
+  const GatewayOptions options;
+  ReceiveCancellation cancellation;
+  SqsService sqs_service;
+  BlockingPool pool;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> connections{0};
+
+  Mutex mu;
+  std::map<Session*, std::weak_ptr<Session>> sessions ABSL_GUARDED_BY(mu);
+};
+
+std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
+  return absl::ToChronoNanoseconds(d);
+}
+
+HttpResponse HealthResponse() {
+  HttpResponse r;
+  r.content_type = "application/json";
+  r.body = "{\"status\":\"ok\"}";
+  return r;
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, ServerState* server)
+      : stream_(std::move(socket)), server_(server) {
+    server_->connections.fetch_add(1);
+  }
+  ~Session() {
+    {
+      MutexLock lock(&server_->mu);
+      server_->sessions.erase(this);
+    }
+    server_->connections.fetch_sub(1);
+  }
+
+  void Start() {
+    {
+      MutexLock lock(&server_->mu);
+      server_->sessions.emplace(this, weak_from_this());
+    }
+    asio::dispatch(stream_.get_executor(),
+                   [self = shared_from_this()] { self->DoRead(); });
+  }
+
+  // On the session's strand: closes the connection unless a request is in
+  // progress (that one closes after its response).
+  void CloseIfIdle() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->busy_) self->Close();
+    });
+  }
+
+ private:
+  void DoRead() {
+    if (server_->stopping.load()) return Close();
+    parser_.emplace();
+    parser_->header_limit(kMaxHeaderBytes);
+    parser_->body_limit(server_->options.max_sqs_body_bytes);
+    stream_.expires_after(ToChrono(server_->options.idle_timeout));
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) {
+          self->OnHeader(ec);
+        });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    auto expect = parser_->get()[http::field::expect];
+    if (absl::EqualsIgnoreCase(AsAbsl(expect), "100-continue")) {
+      asio::async_write(
+          stream_, asio::buffer(kContinue.data(), kContinue.size()),
+          [self = shared_from_this()](beast::error_code ec, size_t) {
+            if (ec) return self->Close();
+            self->ReadBody();
+          });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       self->OnRead(ec);
+                     });
+  }
+
+  HttpRequest ToRequest(bool with_body) {
+    http::request<http::string_body>& req = parser_->get();
+    HttpRequest r;
+    r.method = std::string(req.method_string());
+    r.target = std::string(req.target());
+    for (const auto& field : req) {
+      r.headers[absl::AsciiStrToLower(AsAbsl(field.name_string()))] =
+          std::string(field.value());
+    }
+    if (with_body) r.body = std::move(req.body());
+    return r;
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset || !parser_->got_some()) {
+      return Close();
+    }
+    busy_ = true;
+    HttpRequest headers = ToRequest(false);
+    if (ec == http::error::body_limit) {
+      return Respond(
+          server_->sqs_service.RefusedResponse(
+              headers, 413, "RequestEntityTooLarge",
+              absl::StrCat("The request body is larger than the limit of ",
+                           server_->options.max_sqs_body_bytes, " bytes.")),
+          /*keep_alive=*/false, /*linger=*/true);
+    }
+    if (ec == http::error::header_limit) {
+      return Respond(server_->sqs_service.RefusedResponse(
+                         headers, 431, "RequestHeaderFieldsTooLarge",
+                         "The request headers are too large."),
+                     false, true);
+    }
+    if (ec.category() ==
+        http::make_error_code(http::error::bad_target).category()) {
+      return Respond(server_->sqs_service.RefusedResponse(
+                         headers, 400, "MalformedHTTPRequest",
+                         absl::StrCat("The HTTP request is malformed: ",
+                                      ec.message(), ".")),
+                     false, true);
+    }
+    Close();
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    busy_ = true;
+    const bool keep_alive = parser_->get().keep_alive();
+    HttpRequest request = ToRequest(true);
+    std::string_view path = TargetPath(request.target);
+    if (path == "/health" || path == "/_ferry/health") {
+      return Respond(HealthResponse(), keep_alive);
+    }
+    PreparedCall call = server_->sqs_service.Prepare(std::move(request));
+    if (!call.may_block) return Respond(std::move(call.run)(), keep_alive);
+    server_->pool.Run([self = shared_from_this(), run = std::move(call.run),
+                       keep_alive]() mutable {
+      HttpResponse response = std::move(run)();
+      asio::post(self->stream_.get_executor(),
+                 [self, response = std::move(response), keep_alive]() mutable {
+                   self->Respond(std::move(response), keep_alive);
+                 });
+    });
+  }
+
+  // `linger`: the request was refused before its body was read; after the
+  // response, the rest of the request is read and dropped before closing,
+  // so that the client sees the response rather than a reset.
+  void Respond(HttpResponse r, bool keep_alive, bool linger = false) {
+    const bool close = !keep_alive || server_->stopping.load();
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(parser_->get().version() == 10 ? 10 : 11);
+    res->result(static_cast<unsigned>(r.status));
+    res->set(http::field::server, "ferry");
+    if (!r.content_type.empty()) {
+      res->set(http::field::content_type, r.content_type);
+    }
+    for (auto& [name, value] : r.headers) res->set(name, value);
+    res->body() = std::move(r.body);
+    res->keep_alive(!close);
+    res->prepare_payload();
+    stream_.expires_after(ToChrono(server_->options.idle_timeout));
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res, close, linger](
+                          beast::error_code ec, size_t) {
+                        self->busy_ = false;
+                        if (!ec && linger) return self->Linger(0);
+                        if (ec || close) return self->Close();
+                        self->DoRead();
+                      });
+  }
+
+  void Linger(size_t drained) {
+    constexpr size_t kMaxDrain = 64 << 20;
+    if (drained == 0) {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+    if (drained > kMaxDrain) return Close();
+    stream_.async_read_some(
+        asio::buffer(drain_buffer_),
+        [self = shared_from_this(), drained](beast::error_code ec, size_t n) {
+          if (ec) return self->Close();
+          self->Linger(drained + n);
+        });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  ServerState* server_;
+  bool busy_ = false;  // on the strand only
+  std::array<char, 16384> drain_buffer_;
+};
+
+}  // namespace
+}  // namespace gateway_internal
+
+using gateway_internal::ServerState;
+using gateway_internal::Session;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+class Gateway::Impl {
+ public:
+  Impl(Broker& broker, GatewayOptions options)
+      : broker_(broker), options_(std::move(options)) {}
+  ~Impl() { Stop(); }
+
+  absl::StatusOr<std::string> Start() {
+    if (started_) return absl::FailedPreconditionError("already started");
+    started_ = true;
+    state_ = std::make_unique<ServerState>(options_, broker_.sqs());
+    const int threads = options_.io_threads < 1 ? 1 : options_.io_threads;
+    ioc_.emplace(threads);
+    boost::system::error_code ec;
+    tcp::resolver resolver(*ioc_);
+    auto results =
+        resolver.resolve(options_.host, std::to_string(options_.port),
+                         tcp::resolver::passive, ec);
+    if (ec || results.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cannot resolve host '", options_.host, "': ", ec.message()));
+    }
+    tcp::endpoint ep = results.begin()->endpoint();
+    acceptor_.emplace(asio::make_strand(*ioc_));
+    acceptor_->open(ep.protocol(), ec);
+    if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_->bind(ep, ec);
+    if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", options_.host, ":", options_.port,
+                       ": ", ec.message()));
+    }
+    tcp::endpoint bound = acceptor_->local_endpoint(ec);
+    port_ = bound.port();
+    std::string host = bound.address().to_string();
+    if (bound.address().is_v6()) host = absl::StrCat("[", host, "]");
+    // Keep the name the user gave (e.g. localhost) unless it was a wildcard.
+    if (!options_.host.empty() && options_.host != "0.0.0.0" &&
+        options_.host != "::" && bound.address().is_v4()) {
+      host = options_.host;
+    }
+    endpoint_ = absl::StrCat("http://", host, ":", port_);
+    work_.emplace(asio::make_work_guard(*ioc_));
+    Accept();
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] { ioc_->run(); });
+    }
+    running_ = true;
+    return endpoint_;
+  }
+
+  void Stop() {
+    if (!running_) return;
+    running_ = false;
+    state_->stopping.store(true);
+    asio::post(acceptor_->get_executor(), [this] {
+      boost::system::error_code ignored;
+      acceptor_->close(ignored);
+    });
+    std::vector<std::shared_ptr<Session>> sessions;
+    {
+      MutexLock lock(&state_->mu);
+      for (auto& [raw, weak] : state_->sessions) {
+        if (auto s = weak.lock()) sessions.push_back(std::move(s));
+      }
+    }
+    for (auto& s : sessions) s->CloseIfIdle();
+    sessions.clear();
+    state_->cancellation.Cancel();
+    state_->pool.Shutdown();
+    work_.reset();
+    for (std::thread& t : threads_) t.join();
+    threads_.clear();
+  }
+
+  std::string endpoint() const { return endpoint_; }
+  uint16_t port() const { return port_; }
+
+ private:
+  void Accept() {
+    acceptor_->async_accept(
+        asio::make_strand(*ioc_),
+        [this](boost::system::error_code ec, tcp::socket socket) {
+          if (ec) {
+            if (ec == asio::error::operation_aborted || !acceptor_->is_open()) {
+              return;
+            }
+            return Accept();
+          }
+          if (state_->stopping.load() ||
+              state_->connections.load() >= options_.max_connections) {
+            boost::system::error_code ignored;
+            socket.close(ignored);
+          } else {
+            std::make_shared<Session>(std::move(socket), state_.get())->Start();
+          }
+          Accept();
+        });
+  }
+
+  Broker& broker_;
+  const GatewayOptions options_;
+  bool started_ = false;
+  bool running_ = false;
+  std::unique_ptr<ServerState> state_;
+  std::optional<asio::io_context> ioc_;
+  std::optional<tcp::acceptor> acceptor_;  // on its own strand
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
+      work_;
+  std::vector<std::thread> threads_;
+  std::string endpoint_;
+  uint16_t port_ = 0;
+};
+
+Gateway::Gateway(Broker& broker, GatewayOptions options)
+    : impl_(std::make_unique<Impl>(broker, std::move(options))) {}
+Gateway::~Gateway() = default;
+
+absl::StatusOr<std::string> Gateway::Start() { return impl_->Start(); }
+void Gateway::Stop() { impl_->Stop(); }
+std::string Gateway::endpoint() const { return impl_->endpoint(); }
+uint16_t Gateway::port() const { return impl_->port(); }
+
+}  // namespace ferry

@@ -1,0 +1,133 @@
+// `ferry serve [--host H] [--port P] [--strict] [--data-dir DIR]`
+//
+// Opens an in-memory broker (AWS's waits and quotas with --strict), serves
+// it with the AWS wire gateway, prints the endpoint URL on a line of its own
+// to stdout once it accepts connections, and runs until SIGINT or SIGTERM,
+// when it drains in-flight requests and exits 0.
+#include "serve.h"
+
+#include <signal.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/string_view.h"
+#include "ferry/broker.h"
+#include "ferry/memory_backend.h"
+#ifdef FERRY_HAVE_GATEWAY
+#include "ferry/gateway.h"
+#endif
+
+namespace ferry_tools {
+namespace {
+
+constexpr std::string_view kServeUsage =
+    "usage: ferry serve [--host H] [--port P] [--strict] [--data-dir DIR]\n"
+    "\n"
+    "  --host H        interface to bind (default 127.0.0.1)\n"
+    "  --port P        port (default 4566; 0 picks a free one)\n"
+    "  --strict        AWS's waits and quotas (purge interval, queue\n"
+    "                  re-creation wait, in-flight limits)\n"
+    "  --data-dir DIR  keep queues in DIR (needs the RocksDB backend)\n"
+    "\n"
+    "Prints the endpoint URL once ready; SIGINT/SIGTERM drain and exit 0.\n";
+
+int Usage(std::string_view error) {
+  std::cerr << "ferry serve: " << error << "\n\n" << kServeUsage;
+  return 2;
+}
+
+}  // namespace
+
+int RunServe(int argc, char** argv) {
+  std::string host = "127.0.0.1";
+  int port = 4566;
+  bool strict = false;
+  std::string data_dir;
+  for (int i = 0; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    auto value = [&](std::string_view name) -> const char* {
+      if (i + 1 >= argc) return nullptr;
+      (void)name;
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kServeUsage;
+      return 0;
+    } else if (arg == "--host") {
+      const char* v = value(arg);
+      if (v == nullptr) return Usage("--host needs a value");
+      host = v;
+    } else if (arg == "--port") {
+      const char* v = value(arg);
+      if (v == nullptr || !absl::SimpleAtoi(v, &port) || port < 0 ||
+          port > 65535) {
+        return Usage("--port needs a number from 0 to 65535");
+      }
+    } else if (arg == "--strict") {
+      strict = true;
+    } else if (arg == "--data-dir") {
+      const char* v = value(arg);
+      if (v == nullptr) return Usage("--data-dir needs a directory");
+      data_dir = v;
+    } else {
+      return Usage(std::string("unexpected argument '") + std::string(arg) +
+                   "'");
+    }
+  }
+  if (!data_dir.empty()) {
+    std::cerr << "ferry serve: --data-dir needs the RocksDB backend, which "
+                 "this build of ferry does not include yet; omit it to serve "
+                 "from memory\n";
+    return 2;
+  }
+#ifndef FERRY_HAVE_GATEWAY
+  std::cerr << "ferry serve: this build of ferry has no gateway (configure "
+               "with FERRY_WITH_GATEWAY=ON and Boost's headers installed)\n";
+  return 2;
+#else
+  // Block the stop signals in every thread (the gateway's threads inherit
+  // the mask); the main thread takes them with sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  ferry::BrokerOptions options;
+  options.strict.enabled = strict;
+  absl::StatusOr<std::unique_ptr<ferry::Broker> > broker =
+      ferry::Broker::Open(options, ferry::NewMemoryBackend());
+  if (!broker.ok()) {
+    std::cerr << "ferry serve: cannot open a broker: " << broker.status()
+              << "\n";
+    return 1;
+  }
+  ferry::GatewayOptions gateway_options;
+  gateway_options.host = host;
+  gateway_options.port = static_cast<uint16_t>(port);
+  ferry::Gateway gateway(**broker, gateway_options);
+  absl::StatusOr<std::string> url = gateway.Start();
+  if (!url.ok()) {
+    std::cerr << "ferry serve: " << url.status().message() << "\n";
+    return 1;
+  }
+  std::cout << *url << std::endl;
+  std::cerr << "ferry serve: SQS (JSON and Query protocols) at " << *url
+            << " (in memory" << (strict ? ", strict" : "")
+            << "); Ctrl-C stops\n";
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  std::cerr << "ferry serve: stopping (signal " << signal << ")\n";
+  gateway.Stop();
+  return 0;
+#endif
+}
+
+}  // namespace ferry_tools
