@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -39,6 +40,9 @@
 #include "ferry/errors.h"
 #include "ferry/memory_backend.h"
 #include "ferry/queue.h"
+#if FERRY_TEST_ROCKSDB
+#include "ferry/rocksdb_backend.h"
+#endif
 #include "ferry/sqs.h"
 #include "ferry/testing/manual_clock.h"
 #include "ferry/testing/manual_executor.h"
@@ -61,24 +65,67 @@ inline void PrintTo(const BackendFactory& factory, std::ostream* os) {
   *os << factory.name;
 }
 
+#if FERRY_TEST_ROCKSDB
+// A backend that removes its database directory when it is destroyed.
+class TempDirBackend final : public ferry::Backend {
+ public:
+  TempDirBackend(std::unique_ptr<ferry::Backend> inner, std::string dir)
+      : inner_(std::move(inner)), dir_(std::move(dir)) {}
+  ~TempDirBackend() override {
+    inner_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  std::string_view Name() const override { return inner_->Name(); }
+  ferry::QueueStore& queues() override { return inner_->queues(); }
+  ferry::KeyValueStore& kv() override { return inner_->kv(); }
+  absl::Status Reset() override { return inner_->Reset(); }
+
+ private:
+  std::unique_ptr<ferry::Backend> inner_;
+  std::string dir_;
+};
+
+// A RocksDB backend over a fresh temporary directory, in sync mode (the
+// default) with small memtables so that each test stays cheap.
+inline std::unique_ptr<ferry::Backend> NewTemporaryRocksDbBackend() {
+  static std::atomic<int> counter{0};
+  std::string dir = absl::StrCat(testing::TempDir(), "/ferry_rocksdb_",
+                                 ::getpid(), "_", counter.fetch_add(1));
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+  ferry::RocksDbBackendOptions options;
+  options.path = dir;
+  options.write_buffer_bytes = 1 << 20;
+  options.block_cache_bytes = 1 << 20;
+  auto backend = ferry::OpenRocksDbBackend(options);
+  if (!backend.ok()) {
+    ADD_FAILURE() << backend.status();
+    return nullptr;
+  }
+  return std::make_unique<TempDirBackend>(*std::move(backend), dir);
+}
+#endif
+
 // Every backend the conformance suite runs on.
 inline std::vector<BackendFactory> AllBackends() {
   return {
-      {"Memory", [] { return ferry::NewMemoryBackend(); }},
-      // The file-backed reference store (tests/testing): shows that every
-      // rule lives in core and that the store interface fits a store that
-      // persists each transition.
-      {"PersistentFake",
-       [] {
-         static std::atomic<int> counter{0};
-         std::string path =
-             absl::StrCat(testing::TempDir(), "/ferry_fake_", ::getpid(), "_",
-                          counter.fetch_add(1), ".json");
-         std::remove(path.c_str());
-         return *ferry_testing::OpenPersistentFakeBackend({.path = path});
-       }},
-      // RocksDB joins here, e.g.:
-      // {"RocksDb", [] { return NewTemporaryRocksDbBackend(); }},
+    {"Memory", [] { return ferry::NewMemoryBackend(); }},
+        // The file-backed reference store (tests/testing): shows that every
+        // rule lives in core and that the store interface fits a store that
+        // persists each transition.
+        {"PersistentFake",
+         [] {
+           static std::atomic<int> counter{0};
+           std::string path =
+               absl::StrCat(testing::TempDir(), "/ferry_fake_", ::getpid(), "_",
+                            counter.fetch_add(1), ".json");
+           std::remove(path.c_str());
+           return *ferry_testing::OpenPersistentFakeBackend({.path = path});
+         }},
+#if FERRY_TEST_ROCKSDB
+        {"RocksDb", [] { return NewTemporaryRocksDbBackend(); }},
+#endif
   };
 }
 
