@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "digest.h"
@@ -69,9 +70,17 @@ void QueueState::PublishConfig(QueueConfig config, uint64_t version) {
   config_version_ = version;
 }
 
+// Publishes only when a long poll is waiting, so that a send does not write
+// a cache line every receive reads. A Dekker handshake with Engine::Receive,
+// a seq_cst fence on each side: the waiter increments `waiters_`, fences,
+// then asks the store; the notifier changed the store, fences, then reads
+// `waiters_`. Either the notifier sees the waiter (and bumps the sequence
+// and signals under `wait_mu_`, which the waiter re-checks under the same
+// mutex before it sleeps), or the waiter's lease sees the change.
 void QueueState::Notify() {
-  notify_seq_.fetch_add(1, std::memory_order_seq_cst);
-  if (waiters_.load(std::memory_order_seq_cst) > 0) {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (waiters_.load(std::memory_order_relaxed) > 0) {
+    notify_seq_.fetch_add(1, std::memory_order_seq_cst);
     MutexLock lock(&wait_mu_);
     wait_cv_.SignalAll();
   }
@@ -367,26 +376,18 @@ absl::Status Engine::Send(QueueState& queue,
   if (queue.deleted()) return QueueDoesNotExist();
   const QueueConfig& config = queue.config();
   const absl::Time now = clock_.Now();
-  QueueStore::AppendEntry entries_buffer[10];
-  std::vector<QueueStore::AppendEntry> entries_heap;
-  QueueStore::AppendEntry* entries = entries_buffer;
-  if (messages.size() > 10) {
-    entries_heap.resize(messages.size());
-    entries = entries_heap.data();
-  }
-  size_t index_of[10];
-  std::vector<size_t> index_heap;
-  size_t* index = index_of;
-  if (messages.size() > 10) {
-    index_heap.resize(messages.size());
-    index = index_heap.data();
-  }
-  size_t n = 0;
+  // Only as many entries as there are messages: an AppendEntry holds a
+  // whole StoredMessage, so building ten for one send costs more than the
+  // send itself.
+  absl::InlinedVector<QueueStore::AppendEntry, 10> entries;
+  entries.reserve(messages.size());
+  absl::InlinedVector<size_t, 10> index;
+  index.reserve(messages.size());
   for (size_t i = 0; i < messages.size(); ++i) {
     const OutgoingMessage& m = messages[i];
-    statuses[i] = ValidateOutgoing(config, m);
+    statuses[i] = m.validated ? absl::OkStatus() : ValidateOutgoing(config, m);
     if (!statuses[i].ok()) continue;
-    QueueStore::AppendEntry& e = entries[n];
+    QueueStore::AppendEntry& e = entries.emplace_back();
     StoredMessage& s = e.message;
     s.message_id = ids_.NewId();
     s.body.assign(m.body.data(), m.body.size());
@@ -409,8 +410,9 @@ absl::Status Engine::Send(QueueState& queue,
       e.dedup_expires_at = now + kDeduplicationWindow;
     }
     e.queue = queue.id();
-    index[n++] = i;
+    index.push_back(i);
   }
+  const size_t n = entries.size();
   if (n == 0) return absl::OkStatus();
   QueueStore::AppendOutcome outcome_buffer[10];
   std::vector<QueueStore::AppendOutcome> outcome_heap;
@@ -419,8 +421,9 @@ absl::Status Engine::Send(QueueState& queue,
     outcome_heap.resize(n);
     store_outcomes = outcome_heap.data();
   }
-  absl::Status s = store_.Append(
-      {.entries = {entries, n}, .outcomes = {store_outcomes, n}, .now = now});
+  absl::Status s = store_.Append({.entries = {entries.data(), n},
+                                  .outcomes = {store_outcomes, n},
+                                  .now = now});
   if (!s.ok()) {
     if (absl::IsNotFound(s)) {
       queue.MarkDeleted();
@@ -508,6 +511,8 @@ absl::StatusOr<std::vector<QueueStore::LeasedMessage>> Engine::Receive(
   for (;;) {
     if (wait > absl::ZeroDuration()) {
       queue.waiters_.fetch_add(1, std::memory_order_seq_cst);
+      // Pairs with the fence in QueueState::Notify.
+      std::atomic_thread_fence(std::memory_order_seq_cst);
     }
     const uint64_t seq = queue.notify_sequence();
     const absl::Time now = clock_.Now();

@@ -32,6 +32,9 @@ struct OutgoingMessage {
   std::string_view trace_header;
   // An entry of SendMessageBatch: AWS words the size error differently there.
   bool batch_entry = false;
+  // The caller already ran ValidateOutgoing on it (Queue::SendBatch checks
+  // every entry before storing any): Engine::Send does not repeat it.
+  bool validated = false;
 };
 
 // Validates `message` against the queue's configuration.

@@ -115,6 +115,7 @@ absl::StatusOr<std::vector<SendResult>> Queue::SendBatch(
   for (size_t i = 0; i < n; ++i) {
     FERRY_RETURN_IF_ERROR(
         internal::ValidateOutgoing(state_->config(), messages[i]));
+    messages[i].validated = true;
   }
   FERRY_RETURN_IF_ERROR(state_->engine()->Send(
       *state_, {messages, n}, state_->account(), {statuses, n}, {outcomes, n}));
