@@ -1,10 +1,15 @@
 // Message slots of the memory backend: a chunked array with stable addresses
 // and an intrusive free list.
 //
-// Thread safety: none; each Slab is guarded by its owner's mutex.
+// Thread safety: each Slab is guarded by its owner's mutex. Two things allow
+// a second lock to read slots while the owner allocates (the standard queue
+// does): `size()` is an atomic published after the slot exists, and the
+// chunk table never moves once the first chunk exists (it is reserved for
+// every chunk), so `operator[]` of an existing slot races with nothing.
 #ifndef FERRY_BACKENDS_MEMORY_SRC_SLAB_H_
 #define FERRY_BACKENDS_MEMORY_SRC_SLAB_H_
 
+#include <atomic>
 #include <bit>
 #include <cstdint>
 #include <cstdio>
@@ -89,7 +94,7 @@ class Slab {
   }
 
   // The number of slots ever handed out (free ones included).
-  uint32_t size() const { return size_; }
+  uint32_t size() const { return size_.load(std::memory_order_acquire); }
 
   // Returns a free slot (state kFree, links reset).
   uint32_t Allocate() {
@@ -100,25 +105,38 @@ class Slab {
       s.next = kNil;
       return i;
     }
-    if (size_ == capacity_) Grow();
-    return size_++;
+    const uint32_t size = size_.load(std::memory_order_relaxed);
+    if (size == capacity_) Grow();
+    size_.store(size + 1, std::memory_order_release);
+    return size;
   }
 
   // REQUIRES: the slot's message is reset and it is in no list.
-  void Free(uint32_t i) {
+  void Free(uint32_t i) { Unlink(i, &free_head_); }
+
+  // Frees slot i onto another list (head *list), not the slab's own: a
+  // second lock collects frees there and hands them back with Adopt.
+  void Unlink(uint32_t i, uint32_t* list) {
     Slot& s = (*this)[i];
     s.state = SlotState::kFree;
     s.in_ready = false;
     s.bytes = 0;
     s.prev = kNil;
-    s.next = free_head_;
-    free_head_ = i;
+    s.next = *list;
+    *list = i;
   }
+
+  // Whether Allocate would reuse a slot.
+  bool has_free() const { return free_head_ != kNil; }
+  // Takes the list headed by `head` (built by Unlink) as the free list.
+  // REQUIRES: !has_free().
+  void Adopt(uint32_t head) { free_head_ = head; }
 
   // Drops every slot and its memory.
   void Release() {
     std::vector<std::unique_ptr<Slot[]>>().swap(chunks_);
-    size_ = capacity_ = 0;
+    size_.store(0, std::memory_order_relaxed);
+    capacity_ = 0;
     free_head_ = kNil;
   }
 
@@ -130,6 +148,8 @@ class Slab {
                    kMaxSlots);
       std::abort();
     }
+    // Never reallocated afterwards: readers of existing slots stay valid.
+    if (chunks_.empty()) chunks_.reserve(kMaxChunks);
     chunks_.push_back(std::make_unique<Slot[]>(size_t{32} << c));
     capacity_ += 32u << c;
   }
@@ -137,7 +157,7 @@ class Slab {
   // chunks_[c] holds 32 << c slots. (A vector rather than an array: an
   // unused queue costs 24 bytes here, not 184.)
   std::vector<std::unique_ptr<Slot[]>> chunks_;
-  uint32_t size_ = 0;
+  std::atomic<uint32_t> size_{0};
   uint32_t capacity_ = 0;
   uint32_t free_head_ = kNil;
 };

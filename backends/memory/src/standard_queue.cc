@@ -14,9 +14,56 @@ namespace {
 // Handles moved per call of the ready list's bulk methods.
 constexpr size_t kBatch = 16;
 
-void ResetMessage(StoredMessage& m) {
-  std::destroy_at(&m);
-  std::construct_at(&m);
+// Frees what a message in a slot that is being freed holds on the heap and
+// writes nothing else: the next occupant overwrites every field, and leaving
+// the cache lines unwritten saves the producer that reuses the slot fetching
+// them back from this core.
+void ReleaseMessage(StoredMessage& m) {
+  auto release = [](std::string& str) {
+    if (str.capacity() > 15) std::string().swap(str);
+  };
+  release(m.body);
+  if (!m.attributes.empty()) m.attributes.clear();
+  release(m.message_group_id);
+  release(m.deduplication_id);
+  release(m.trace_header);
+  release(m.sender_id);
+  release(m.dead_letter_source_arn);
+}
+
+// The copy a lease returns, into a default-constructed `to`: empty fields
+// are not copied (most are empty).
+void CopyForLease(const StoredMessage& from, StoredMessage& to) {
+  static_assert(sizeof(void*) != 8 || sizeof(StoredMessage) == 336,
+                "StoredMessage changed: update CopyForLease and "
+                "ReleaseMessage");
+  auto copy = [](const std::string& a, std::string& b) {
+    if (!a.empty()) b = a;
+  };
+  to.message_id = from.message_id;
+  copy(from.body, to.body);
+  if (!from.attributes.empty()) to.attributes = from.attributes;
+  copy(from.message_group_id, to.message_group_id);
+  copy(from.deduplication_id, to.deduplication_id);
+  copy(from.trace_header, to.trace_header);
+  copy(from.sender_id, to.sender_id);
+  copy(from.dead_letter_source_arn, to.dead_letter_source_arn);
+  to.sent_time = from.sent_time;
+  to.enqueue_time = from.enqueue_time;
+  to.visible_at = from.visible_at;
+  to.receive_count = from.receive_count;
+  to.first_receive_time = from.first_receive_time;
+  to.sequence_number = from.sequence_number;
+}
+
+// A slot's state as a thread that does not own the slot reads it: the
+// producer may be filling a free slot without the consumer-side lock.
+SlotState LoadState(const Slot& s) {
+  return std::atomic_ref<const SlotState>(s.state).load(
+      std::memory_order_acquire);
+}
+void PublishState(Slot& s, SlotState state) {
+  std::atomic_ref<SlotState>(s.state).store(state, std::memory_order_release);
 }
 
 }  // namespace
@@ -31,13 +78,13 @@ StandardQueue::StandardQueue(Context* ctx, QueueId id)
 
 StandardQueue::~StandardQueue() = default;
 
-void StandardQueue::EnqueueLocked(Shard& sh, const uint64_t* handles,
-                                  size_t n) {
+void StandardQueue::Enqueue(std::optional<moodycamel::ProducerToken>& token,
+                            const uint64_t* handles, size_t n) {
   if (n == 0) return;
-  if (!sh.token.has_value()) sh.token.emplace(ready_);
+  if (!token.has_value()) token.emplace(ready_);
   // enqueue only fails when memory is exhausted.
   if (n == 1) {
-    ready_.enqueue(*sh.token, handles[0]);
+    ready_.enqueue(*token, handles[0]);
   } else {
     // GCC 12 at -O3 sees an atomic load inside moodycamel's explicit
     // enqueue_bulk as an 8-byte write into a zero-sized region (a false
@@ -46,7 +93,7 @@ void StandardQueue::EnqueueLocked(Shard& sh, const uint64_t* handles,
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
 #endif
-    ready_.enqueue_bulk(*sh.token, handles, n);
+    ready_.enqueue_bulk(*token, handles, n);
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -63,7 +110,16 @@ void StandardQueue::ArmLocked(Shard& sh, uint32_t local, int64_t now) {
 
 bool StandardQueue::StoreLocked(Shard& sh, StoredMessage&& m, uint32_t bytes,
                                 absl::Time now, uint64_t* handle) {
+  if (!sh.slab.has_free() &&
+      sh.freed_count.load(std::memory_order_relaxed) >= kAdoptMin) {
+    MutexLock lock(&sh.mu);
+    sh.slab.Adopt(sh.freed);
+    sh.freed = kNil;
+    sh.freed_count.store(0, std::memory_order_relaxed);
+  }
   const uint32_t local = sh.slab.Allocate();
+  // The slot is free: no other thread writes it, and others read only its
+  // state until PublishState.
   Slot& s = sh.slab[local];
   s.msg = std::move(m);
   s.bytes = bytes;
@@ -73,17 +129,24 @@ bool StandardQueue::StoreLocked(Shard& sh, StoredMessage&& m, uint32_t bytes,
     sh.oldest_enqueue = s.msg.enqueue_time;
   }
   if (s.msg.visible_at > now) {
-    s.state = SlotState::kDelayed;
     s.deadline = ToNanos(s.msg.visible_at);
+    MutexLock lock(&sh.mu);
+    PublishState(s, SlotState::kDelayed);
     Bump(sh.delayed, 1);
     ArmLocked(sh, local, ToNanos(now));
     return false;
   }
-  s.state = SlotState::kReady;
   s.in_ready = true;
-  Bump(sh.ready, 1);
+  PublishState(s, SlotState::kReady);
+  Bump(sh.appended, 1);
   *handle = Handle(SlotNumber(sh.index, local), s.birth);
   return true;
+}
+
+void StandardQueue::RecycleLocked(Shard& sh, uint32_t local) {
+  sh.slab.Unlink(local, &sh.freed);
+  sh.freed_count.store(sh.freed_count.load(std::memory_order_relaxed) + 1,
+                       std::memory_order_relaxed);
 }
 
 void StandardQueue::FreeLocked(Shard& sh, uint32_t local) {
@@ -104,8 +167,31 @@ void StandardQueue::FreeLocked(Shard& sh, uint32_t local) {
   }
   if (s.bucket != kNoBucket) sh.wheel.Remove(sh.slab, local);
   ctx_->Refund(s.bytes);
-  ResetMessage(s.msg);
-  sh.slab.Free(local);
+  ReleaseMessage(s.msg);
+  if (s.in_ready) {
+    // A handle of it is still in the ready list: the consumer that
+    // dequeues it recycles the slot (ClaimLocked).
+    s.state = SlotState::kFree;
+    s.bytes = 0;
+    return;
+  }
+  RecycleLocked(sh, local);
+}
+
+Slot* StandardQueue::ClaimLocked(Shard& sh, uint64_t handle) {
+  const uint32_t local = static_cast<uint32_t>(handle >> 32) >> kShardBits;
+  if (sh.dead || local >= sh.slab.size()) return nullptr;
+  Slot& s = sh.slab[local];
+  if (!s.in_ready ||
+      static_cast<uint32_t>(s.birth) != static_cast<uint32_t>(handle)) {
+    return nullptr;  // not a handle of this slot's message
+  }
+  s.in_ready = false;
+  if (s.state == SlotState::kFree) {
+    RecycleLocked(sh, local);
+    return nullptr;
+  }
+  return s.state == SlotState::kReady ? &s : nullptr;
 }
 
 void StandardQueue::Append(std::span<QueueStore::AppendEntry> entries,
@@ -122,7 +208,7 @@ void StandardQueue::Append(std::span<QueueStore::AppendEntry> entries,
   }
   size_t n = 0;
   {
-    MutexLock lock(&sh.mu);
+    MutexLock lock(&sh.alloc_mu);
     for (size_t i = 0; i < entries.size(); ++i) {
       QueueStore::AppendEntry& e = entries[i];
       QueueStore::AppendOutcome& o = outcomes[i];
@@ -141,7 +227,7 @@ void StandardQueue::Append(std::span<QueueStore::AppendEntry> entries,
         dedup_.Insert(e.dedup_key, {.message_id = e.message.message_id,
                                     .expires = e.dedup_expires_at});
       }
-      if (sh.dead) {  // deleted meanwhile: as if appended, then deleted
+      if (sh.alloc_dead) {  // deleted meanwhile: as if appended, then deleted
         ctx_->Refund(bytes);
         continue;
       }
@@ -150,7 +236,7 @@ void StandardQueue::Append(std::span<QueueStore::AppendEntry> entries,
         handles[n++] = handle;
       }
     }
-    EnqueueLocked(sh, handles, n);
+    Enqueue(sh.token, handles, n);
   }
 }
 
@@ -159,14 +245,14 @@ void StandardQueue::AppendMoved(StoredMessage message, absl::Time now) {
   Shard& sh = shards_[shard];
   const uint32_t bytes = ctx_->ChargeFor(message);
   ctx_->Charge(bytes);
-  MutexLock lock(&sh.mu);
-  if (sh.dead) {
+  MutexLock lock(&sh.alloc_mu);
+  if (sh.alloc_dead) {
     ctx_->Refund(bytes);
     return;
   }
   uint64_t handle;
   if (StoreLocked(sh, std::move(message), bytes, now, &handle)) {
-    EnqueueLocked(sh, &handle, 1);
+    Enqueue(sh.token, &handle, 1);
   }
 }
 
@@ -185,7 +271,7 @@ void StandardQueue::AdvanceLocked(Shard& sh, int64_t now) {
   });
   // Enqueued before the new bound is published: a thread that reads the
   // bound and skips the sweep finds the handles.
-  EnqueueLocked(sh, sh.scratch.data(), sh.scratch.size());
+  EnqueueAgainLocked(sh, sh.scratch.data(), sh.scratch.size());
   due_[sh.index].store(sh.wheel.NextDeadline(sh.slab),
                        std::memory_order_release);
 }
@@ -253,13 +339,9 @@ absl::Status StandardQueue::Lease(const QueueStore::LeaseParams& p,
       const uint32_t local = slot >> kShardBits;
       Shard& sh = shards_[shard];
       MutexLock lock(&sh.mu);
-      if (sh.dead || local >= sh.slab.size()) continue;
-      Slot& s = sh.slab[local];
-      if (static_cast<uint32_t>(s.birth) != static_cast<uint32_t>(batch[k])) {
-        continue;  // the handle of an earlier occupant
-      }
-      s.in_ready = false;
-      if (s.state != SlotState::kReady) continue;
+      Slot* claimed = ClaimLocked(sh, batch[k]);
+      if (claimed == nullptr) continue;
+      Slot& s = *claimed;
       if (s.msg.enqueue_time <= cutoff) {
         FreeLocked(sh, local);
         continue;
@@ -288,7 +370,7 @@ absl::Status StandardQueue::Lease(const QueueStore::LeaseParams& p,
       // Reserved only now: an empty poll allocates nothing.
       if (leases.empty()) leases.reserve(std::min(max, kBatch));
       QueueStore::LeasedMessage& lease = leases.emplace_back();
-      lease.message = s.msg;
+      CopyForLease(s.msg, lease.message);
       lease.receipt = EncodeReceipt({.queue = id_,
                                      .slot = slot,
                                      .stamp = static_cast<uint32_t>(s.stamp)});
@@ -298,7 +380,7 @@ absl::Status StandardQueue::Lease(const QueueStore::LeaseParams& p,
     const uint32_t shard = static_cast<uint32_t>(handle >> 32) & kShardMask;
     Shard& sh = shards_[shard];
     MutexLock lock(&sh.mu);
-    if (!sh.dead) EnqueueLocked(sh, &handle, 1);
+    if (!sh.dead) EnqueueAgainLocked(sh, &handle, 1);
   }
   for (StoredMessage& m : moved) {
     PrepareForDeadLetter(p, m);
@@ -336,6 +418,8 @@ void StandardQueue::Ack(const QueueStore::AckParams& p) {
         status = ReceiptStatus::kGone;
       } else if (local >= sh.slab.size()) {
         status = ReceiptStatus::kMalformed;
+      } else if (LoadState(sh.slab[local]) == SlotState::kFree) {
+        status = ReceiptStatus::kGone;  // perhaps being refilled: read no more
       } else {
         status = Judge(sh.slab[local], stamp, p.require_live_lease, now);
         if (status == ReceiptStatus::kOk) FreeLocked(sh, local);
@@ -359,6 +443,8 @@ void StandardQueue::ChangeVisibility(
         status = ReceiptStatus::kGone;
       } else if (local >= sh.slab.size()) {
         status = ReceiptStatus::kMalformed;
+      } else if (LoadState(sh.slab[local]) == SlotState::kFree) {
+        status = ReceiptStatus::kGone;  // perhaps being refilled: read no more
       } else {
         Slot& s = sh.slab[local];
         status = Judge(s, stamp, p.require_live_lease, now);
@@ -389,7 +475,7 @@ void StandardQueue::ChangeVisibility(
             if (!s.in_ready) {
               s.in_ready = true;
               const uint64_t handle = Handle(SlotNumber(shard, local), s.birth);
-              EnqueueLocked(sh, &handle, 1);
+              EnqueueAgainLocked(sh, &handle, 1);
             }
           }
         }
@@ -421,10 +507,12 @@ QueueStore::QueueCounts StandardQueue::Count(const QueueStore::CountParams& p) {
   QueueStore::QueueCounts counts;
   for (uint32_t i = 0; i < kShards; ++i) {
     Shard& sh = shards_[i];
+    MutexLock alloc_lock(&sh.alloc_mu);
     MutexLock lock(&sh.mu);
     if (sh.dead) continue;
     if (cutoff != absl::InfinitePast()) ExpireRetentionLocked(sh, cutoff);
-    counts.visible += sh.ready.load(std::memory_order_relaxed);
+    counts.visible += sh.ready.load(std::memory_order_relaxed) +
+                      sh.appended.load(std::memory_order_relaxed);
     counts.in_flight += sh.in_flight.load(std::memory_order_relaxed);
     counts.delayed += sh.delayed.load(std::memory_order_relaxed);
   }
@@ -434,6 +522,7 @@ QueueStore::QueueCounts StandardQueue::Count(const QueueStore::CountParams& p) {
 void StandardQueue::Purge() {
   for (uint32_t i = 0; i < kShards; ++i) {
     Shard& sh = shards_[i];
+    MutexLock alloc_lock(&sh.alloc_mu);
     MutexLock lock(&sh.mu);
     if (sh.dead) continue;
     for (uint32_t local = 0; local < sh.slab.size(); ++local) {
@@ -442,7 +531,29 @@ void StandardQueue::Purge() {
     sh.oldest_enqueue = absl::InfiniteFuture();
     due_[i].store(kNever, std::memory_order_release);
   }
-  // Handles left in the ready list are stale now; consumers skip them.
+  // The handles left in the ready list hold their slots (FreeLocked): drain
+  // them so the slots are reused, and put back those of messages sent
+  // meanwhile. Bounded, so that busy producers cannot keep it here.
+  std::vector<uint64_t> keep;
+  uint64_t handles[64];
+  for (size_t budget = ready_.size_approx() + 64; budget > 0;) {
+    const size_t got = ready_.try_dequeue_bulk(handles, 64);
+    if (got == 0) break;
+    budget -= std::min(budget, got);
+    for (size_t k = 0; k < got; ++k) {
+      Shard& sh = shards_[static_cast<uint32_t>(handles[k] >> 32) & kShardMask];
+      MutexLock lock(&sh.mu);
+      if (Slot* s = ClaimLocked(sh, handles[k])) {
+        s->in_ready = true;
+        keep.push_back(handles[k]);
+      }
+    }
+  }
+  for (uint64_t handle : keep) {
+    Shard& sh = shards_[static_cast<uint32_t>(handle >> 32) & kShardMask];
+    MutexLock lock(&sh.mu);
+    if (!sh.dead) EnqueueAgainLocked(sh, &handle, 1);
+  }
   MutexLock lock(&dedup_mu_);
   dedup_ = DedupTable();
 }
@@ -463,6 +574,7 @@ std::vector<QueueStore::PeekedMessage> StandardQueue::Peek(
   std::vector<std::pair<Key, QueueStore::PeekedMessage>> all;
   for (uint32_t i = 0; i < kShards; ++i) {
     Shard& sh = shards_[i];
+    MutexLock alloc_lock(&sh.alloc_mu);
     MutexLock lock(&sh.mu);
     if (sh.dead) continue;
     std::vector<std::pair<Key, uint32_t>> keys;
@@ -514,12 +626,9 @@ void StandardQueue::TakeForMove(absl::Time now, int max,
     const uint32_t local = slot >> kShardBits;
     Shard& sh = shards_[shard];
     MutexLock lock(&sh.mu);
-    if (sh.dead || local >= sh.slab.size()) continue;
-    Slot& s = sh.slab[local];
-    if (static_cast<uint32_t>(s.birth) != static_cast<uint32_t>(handle))
-      continue;
-    s.in_ready = false;
-    if (s.state != SlotState::kReady) continue;
+    Slot* claimed = ClaimLocked(sh, handle);
+    if (claimed == nullptr) continue;
+    Slot& s = *claimed;
     if (s.msg.enqueue_time <= cutoff) {
       FreeLocked(sh, local);
       continue;
@@ -550,22 +659,27 @@ bool StandardQueue::FinishMove(const MoveCandidate& c, bool success) {
   Bump(sh.ready, 1);
   s.in_ready = true;
   const uint64_t handle = Handle(c.slot, s.birth);
-  EnqueueLocked(sh, &handle, 1);
+  EnqueueAgainLocked(sh, &handle, 1);
   return false;
 }
 
 void StandardQueue::Clear() {
   for (uint32_t i = 0; i < kShards; ++i) {
     Shard& sh = shards_[i];
+    MutexLock alloc_lock(&sh.alloc_mu);
     MutexLock lock(&sh.mu);
     if (sh.dead) continue;
     sh.dead = true;
+    sh.alloc_dead = true;
     for (uint32_t local = 0; local < sh.slab.size(); ++local) {
       ctx_->Refund(sh.slab[local].bytes);
     }
     sh.slab.Release();
     sh.wheel.Release();
     sh.scratch = {};
+    sh.freed = kNil;
+    sh.freed_count.store(0, std::memory_order_relaxed);
+    sh.appended.store(0, std::memory_order_relaxed);
     sh.ready.store(0, std::memory_order_relaxed);
     sh.delayed.store(0, std::memory_order_relaxed);
     sh.in_flight.store(0, std::memory_order_relaxed);
