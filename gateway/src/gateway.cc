@@ -60,14 +60,25 @@ class BlockingPool {
       : max_threads_(max_threads < 1 ? 1 : max_threads) {}
   ~BlockingPool() { Shutdown(); }
 
+  // After Shutdown, runs `fn` on the calling thread: by then the gateway has
+  // cancelled long polls, so such a call returns at once.
   void Run(absl::AnyInvocable<void() &&> fn) {
-    MutexLock lock(&mu_);
-    queue_.push_back(std::move(fn));
-    if (idle_ == 0 && static_cast<int>(threads_.size()) < max_threads_) {
-      threads_.emplace_back([this] { Loop(); });
-    } else {
-      cv_.Signal();
+    {
+      MutexLock lock(&mu_);
+      if (!stopping_) {
+        queue_.push_back(std::move(fn));
+        // Each idle thread takes one queued call; start a thread for any
+        // call beyond those.
+        if (static_cast<int>(queue_.size()) > idle_ &&
+            static_cast<int>(threads_.size()) < max_threads_) {
+          threads_.emplace_back([this] { Loop(); });
+        } else {
+          cv_.Signal();
+        }
+        return;
+      }
     }
+    std::move(fn)();
   }
 
   // Runs everything queued, then joins the threads.

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -531,6 +532,37 @@ TEST_F(GatewayTest, LongPollIsWokenBySend) {
   poller.join();
   ASSERT_EQ(got.status, 200) << got.body;
   EXPECT_EQ(got.JsonBody()["Messages"][0]["Body"], "wake");
+}
+
+TEST_F(GatewayTest, ManyLongPollsWaitTogetherWhileOtherRequestsAreServed) {
+  Client setup(port_);
+  std::string url = CreateQueueJson(setup, "many-polls");
+  constexpr int kPollers = 16;
+  std::vector<Response> got(kPollers);
+  std::vector<std::thread> pollers;
+  for (int i = 0; i < kPollers; ++i) {
+    pollers.emplace_back([&, i] {
+      Client c(port_);
+      got[i] = c.Json10("ReceiveMessage",
+                        {{"QueueUrl", url}, {"WaitTimeSeconds", 20}});
+    });
+  }
+  ASSERT_TRUE(clock_.BlockUntilWaiters(kPollers));
+  EXPECT_EQ(setup.Send(http::verb::get, "/health", {}, "").status, 200);
+  for (int i = 0; i < kPollers; ++i) {
+    ASSERT_EQ(setup
+                  .Json10("SendMessage", {{"QueueUrl", url},
+                                          {"MessageBody", std::to_string(i)}})
+                  .status,
+              200);
+  }
+  for (auto& t : pollers) t.join();
+  std::set<std::string> bodies;
+  for (const Response& r : got) {
+    ASSERT_EQ(r.status, 200) << r.body;
+    bodies.insert(r.JsonBody()["Messages"][0]["Body"].get<std::string>());
+  }
+  EXPECT_EQ(bodies.size(), static_cast<size_t>(kPollers));
 }
 
 TEST_F(GatewayTest, LongPollEndsAtItsWaitTime) {
