@@ -159,7 +159,10 @@ class Slab {
   std::vector<std::unique_ptr<Slot[]>> chunks_;
   std::atomic<uint32_t> size_{0};
   uint32_t capacity_ = 0;
-  uint32_t free_head_ = kNil;
+  // On a cache line of its own: allocation writes it all the time, while
+  // the line above (chunks_, size_) is only read once the slab has grown, by
+  // every thread that looks up a slot.
+  alignas(64) uint32_t free_head_ = kNil;
 };
 
 }  // namespace ferry::memory_internal

@@ -95,9 +95,9 @@ class StandardQueue final : public QueueBase {
     // Set under both locks (this copy for the producer side): deleted.
     bool alloc_dead ABSL_GUARDED_BY(alloc_mu) = false;
     // The free list and growth are guarded by alloc_mu; slots as the class
-    // comment says.
-    Slab slab;
-    uint64_t next_order ABSL_GUARDED_BY(alloc_mu) = 0;
+    // comment says. On lines of its own (consumers read its chunk table).
+    alignas(64) Slab slab;
+    alignas(64) uint64_t next_order ABSL_GUARDED_BY(alloc_mu) = 0;
     // A lower bound of the enqueue times of the shard's messages.
     absl::Time oldest_enqueue ABSL_GUARDED_BY(alloc_mu) =
         absl::InfiniteFuture();
