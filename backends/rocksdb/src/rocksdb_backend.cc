@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <shared_mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/table_properties_collectors.h"
@@ -71,6 +73,17 @@ std::string Successor(std::string key) {
 
 rocksdb::Slice S(const std::string& s) { return rocksdb::Slice(s); }
 
+// Turns RocksDB's automatic recovery off: the backend calls Resume() on the
+// next call after a failed write, so recovery follows the space returning at
+// once instead of RocksDB's timed polling of free space.
+class ManualRecovery : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
+
 struct Queue {
   QueueRecord record;
   uint64_t next_seq = 1;
@@ -111,10 +124,7 @@ class RocksDbBackend final : public Backend,
         sync_cv_(&sync_mu_) {}
 
   ~RocksDbBackend() override {
-    if (db_ != nullptr) {
-      if (sync_) db_->SyncWAL().PermitUncheckedError();
-      db_->Close().PermitUncheckedError();
-    }
+    if (db_ != nullptr) db_->Close().PermitUncheckedError();
   }
 
   absl::Status Open();
@@ -169,6 +179,8 @@ class RocksDbBackend final : public Backend,
     auto it = queues_.find(id);
     return it == queues_.end() ? nullptr : it->second.get();
   }
+  absl::Status OpenDbLocked();
+  absl::Status LoadCatalogLocked();
   absl::Status LoadQueueLocked(Queue* q);
   absl::Status ReloadLocked(const std::vector<Queue*>& touched);
   // Writes `batch` (no fsync); returns the ticket WaitDurable needs. On error
@@ -229,8 +241,12 @@ class RocksDbBackend final : public Backend,
 
   const RocksDbBackendOptions options_;
   const bool sync_;
+  // Replaced only when the backend reopens the database after a failure it
+  // could not Resume() from; WaitDurable holds db_mu_ shared.
+  std::shared_mutex db_mu_;
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::WriteOptions write_options_;
+  rocksdb::WriteOptions sync_write_options_;
 
   Mutex mu_;
   QueueId next_queue_id_ = 1;
@@ -250,6 +266,12 @@ class RocksDbBackend final : public Backend,
 // ---- open and recovery -----------------------------------------------------
 
 absl::Status RocksDbBackend::Open() {
+  MutexLock lock(&mu_);
+  FERRY_RDB_RETURN_IF_ERROR(OpenDbLocked());
+  return LoadCatalogLocked();
+}
+
+absl::Status RocksDbBackend::OpenDbLocked() {
   rocksdb::Options o;
   o.create_if_missing = true;
   o.write_buffer_size = options_.write_buffer_bytes;
@@ -259,6 +281,11 @@ absl::Status RocksDbBackend::Open() {
   o.max_manifest_file_size = 16 << 20;
   o.max_total_wal_size = 4 * options_.write_buffer_bytes;
   o.avoid_flush_during_shutdown = false;
+  // The backend resumes after a failed write itself (on the next call), so
+  // that a full disk recovers as soon as space returns, without RocksDB's
+  // timed retries.
+  o.max_bgerror_resume_count = 0;
+  o.listeners.push_back(std::make_shared<ManualRecovery>());
   o.table_properties_collector_factories.push_back(
       rocksdb::NewCompactOnDeletionCollectorFactory(1000, 300));
   rocksdb::BlockBasedTableOptions t;
@@ -269,6 +296,7 @@ absl::Status RocksDbBackend::Open() {
     o.env = static_cast<rocksdb::Env*>(options_.rocksdb_env);
   }
   write_options_.sync = false;
+  sync_write_options_.sync = true;
 
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(o, options_.path, &raw);
@@ -281,7 +309,10 @@ absl::Status RocksDbBackend::Open() {
     }
     return ToStatus(s, absl::StrCat("open ", options_.path));
   }
-  db_.reset(raw);
+  {
+    std::unique_lock<std::shared_mutex> db_lock(db_mu_);
+    db_.reset(raw);
+  }
 
   // Format version.
   std::string value;
@@ -313,9 +344,13 @@ absl::Status RocksDbBackend::Open() {
     }
   }
 
-  MutexLock lock(&mu_);
-  s = db_->Get(rocksdb::ReadOptions(), S(rc::TagKey(rc::kNextQueueIdTag)),
-               &value);
+  return absl::OkStatus();
+}
+
+absl::Status RocksDbBackend::LoadCatalogLocked() {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(),
+                               S(rc::TagKey(rc::kNextQueueIdTag)), &value);
   if (s.ok()) {
     if (value.size() != 8) return Corrupt("next queue id");
     next_queue_id_ = rc::GetFixed64BE(value.data());
@@ -423,8 +458,21 @@ absl::Status RocksDbBackend::ReloadLocked(const std::vector<Queue*>& touched) {
 
 absl::Status RocksDbBackend::ResumeIfNeededLocked() {
   if (!needs_resume_) return absl::OkStatus();
-  rocksdb::Status s = db_->Resume();
-  if (!s.ok()) return ToStatus(s, "resume");
+  if (db_ != nullptr && db_->Resume().ok()) {
+    needs_resume_ = false;
+    return absl::OkStatus();
+  }
+  // Some failures (a failed WAL write) cannot be resumed: close and reopen,
+  // which replays the WAL, and rebuild the in-memory state from the database.
+  {
+    std::unique_lock<std::shared_mutex> db_lock(db_mu_);
+    if (db_ != nullptr) db_->Close().PermitUncheckedError();
+    db_.reset();
+  }
+  queues_.clear();
+  by_key_.clear();
+  FERRY_RDB_RETURN_IF_ERROR(OpenDbLocked());
+  FERRY_RDB_RETURN_IF_ERROR(LoadCatalogLocked());
   needs_resume_ = false;
   return absl::OkStatus();
 }
@@ -455,7 +503,15 @@ absl::Status RocksDbBackend::WaitDurable(uint64_t ticket) {
     syncing_ = true;
     const uint64_t target = written_.load(std::memory_order_acquire);
     sync_mu_.Unlock();
-    rocksdb::Status s = db_->SyncWAL();
+    // An empty batch written with sync=true fsyncs the WAL up to here and
+    // goes through RocksDB's write thread, so it never touches a log that a
+    // failed write left behind (SyncWAL() would: librocksdb 7.8 asserts).
+    rocksdb::WriteBatch empty;
+    rocksdb::Status s = rocksdb::Status::Aborted("database closed");
+    {
+      std::shared_lock<std::shared_mutex> db_lock(db_mu_);
+      if (db_ != nullptr) s = db_->Write(sync_write_options_, &empty);
+    }
     sync_mu_.Lock();
     syncing_ = false;
     if (s.ok()) synced_ = std::max(synced_, target);
@@ -1065,6 +1121,7 @@ absl::Status RocksDbBackend::ChangeVisibility(const ChangeVisibilityParams& p) {
 absl::StatusOr<QueueStore::QueueCounts> RocksDbBackend::Count(
     const CountParams& p) {
   MutexLock lock(&mu_);
+  FERRY_RDB_RETURN_IF_ERROR(ResumeIfNeededLocked());
   Queue* q = FindLocked(p.queue);
   if (q == nullptr) return absl::NotFoundError("no such queue");
   QueueCounts c;
@@ -1112,6 +1169,7 @@ absl::Status RocksDbBackend::Purge(QueueId queue) {
 absl::StatusOr<std::vector<QueueStore::PeekedMessage>> RocksDbBackend::Peek(
     const PeekParams& p) {
   MutexLock lock(&mu_);
+  FERRY_RDB_RETURN_IF_ERROR(ResumeIfNeededLocked());
   Queue* q = FindLocked(p.queue);
   if (q == nullptr) return absl::NotFoundError("no such queue");
   std::vector<PeekedMessage> out;
@@ -1184,6 +1242,7 @@ absl::StatusOr<int64_t> RocksDbBackend::Move(const MoveParams& p) {
 absl::StatusOr<std::optional<KeyValueStore::Entry>> RocksDbBackend::Get(
     std::string_view table, std::string_view key) {
   MutexLock lock(&mu_);
+  FERRY_RDB_RETURN_IF_ERROR(ResumeIfNeededLocked());
   std::string value;
   rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), S(rc::KvKey(table, key)), &value);
@@ -1257,6 +1316,7 @@ absl::StatusOr<std::vector<std::pair<std::string, KeyValueStore::Entry>>>
 RocksDbBackend::Scan(std::string_view table, std::string_view prefix,
                      std::string_view start_after, size_t limit) {
   MutexLock lock(&mu_);
+  FERRY_RDB_RETURN_IF_ERROR(ResumeIfNeededLocked());
   std::vector<std::pair<std::string, Entry>> out;
   const std::string table_prefix = rc::KvKey(table, "");
   std::string lower = rc::KvKey(table, prefix);

@@ -214,6 +214,7 @@ std::vector<std::string> Ledger::Check(ferry::Backend& backend) const {
       continue;
     }
     std::map<std::string, std::pair<int64_t, int64_t>> last_in_group;
+    const std::pair<int64_t, int64_t> kNone{-1, -1};
     for (const auto& pm : *peeked) {
       const std::string& body = pm.message.body;
       if (present.count(body) > 0) {
@@ -228,7 +229,9 @@ std::vector<std::string> Ledger::Check(ferry::Backend& backend) const {
           problems.push_back(absl::StrCat("bad body ", body));
           continue;
         }
-        auto& last = last_in_group[pm.message.message_group_id];
+        auto& last =
+            last_in_group.try_emplace(pm.message.message_group_id, kNone)
+                .first->second;
         std::pair<int64_t, int64_t> here{g, i};
         if (here <= last) {
           problems.push_back(absl::StrCat("FIFO order broken at ", body));
