@@ -1,4 +1,5 @@
-// `ferry serve [--host H] [--port P] [--strict] [--data-dir DIR]`
+// `ferry serve [--host H] [--port P] [--strict] [--credential K:S[:A]]...
+//              [--data-dir DIR]`
 //
 // Opens an in-memory broker (AWS's waits and quotas with --strict), serves
 // it with the AWS wire gateway, prints the endpoint URL on a line of its own
@@ -14,9 +15,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "ferry/broker.h"
 #include "ferry/memory_backend.h"
@@ -28,12 +32,18 @@ namespace ferry_tools {
 namespace {
 
 constexpr std::string_view kServeUsage =
-    "usage: ferry serve [--host H] [--port P] [--strict] [--data-dir DIR]\n"
+    "usage: ferry serve [--host H] [--port P] [--strict]\n"
+    "                   [--credential KEY:SECRET[:ACCOUNT]]... [--data-dir "
+    "DIR]\n"
     "\n"
     "  --host H        interface to bind (default 127.0.0.1)\n"
     "  --port P        port (default 4566; 0 picks a free one)\n"
     "  --strict        AWS's waits and quotas (purge interval, queue\n"
     "                  re-creation wait, in-flight limits)\n"
+    "  --credential KEY:SECRET[:ACCOUNT]\n"
+    "                  serve only requests signed (SigV4) with this access "
+    "key\n"
+    "                  (repeatable); ACCOUNT is the account they act in\n"
     "  --data-dir DIR  keep queues in DIR (needs the RocksDB backend)\n"
     "\n"
     "Prints the endpoint URL once ready; SIGINT/SIGTERM drain and exit 0.\n";
@@ -50,6 +60,7 @@ int RunServe(int argc, char** argv) {
   int port = 4566;
   bool strict = false;
   std::string data_dir;
+  std::vector<std::vector<std::string>> credentials;
   for (int i = 0; i < argc; ++i) {
     std::string_view arg = argv[i];
     auto value = [&](std::string_view name) -> const char* {
@@ -72,6 +83,15 @@ int RunServe(int argc, char** argv) {
       }
     } else if (arg == "--strict") {
       strict = true;
+    } else if (arg == "--credential") {
+      const char* v = value(arg);
+      std::vector<std::string> parts =
+          v == nullptr ? std::vector<std::string>() : absl::StrSplit(v, ':');
+      if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() ||
+          parts[1].empty()) {
+        return Usage("--credential needs KEY:SECRET or KEY:SECRET:ACCOUNT");
+      }
+      credentials.push_back(std::move(parts));
     } else if (arg == "--data-dir") {
       const char* v = value(arg);
       if (v == nullptr) return Usage("--data-dir needs a directory");
@@ -102,7 +122,7 @@ int RunServe(int argc, char** argv) {
 
   ferry::BrokerOptions options;
   options.strict.enabled = strict;
-  absl::StatusOr<std::unique_ptr<ferry::Broker> > broker =
+  absl::StatusOr<std::unique_ptr<ferry::Broker>> broker =
       ferry::Broker::Open(options, ferry::NewMemoryBackend());
   if (!broker.ok()) {
     std::cerr << "ferry serve: cannot open a broker: " << broker.status()
@@ -112,6 +132,12 @@ int RunServe(int argc, char** argv) {
   ferry::GatewayOptions gateway_options;
   gateway_options.host = host;
   gateway_options.port = static_cast<uint16_t>(port);
+  for (const std::vector<std::string>& c : credentials) {
+    gateway_options.credentials.push_back(
+        {.access_key_id = c[0],
+         .secret_access_key = c[1],
+         .account = c.size() > 2 ? c[2] : ""});
+  }
   ferry::Gateway gateway(**broker, gateway_options);
   absl::StatusOr<std::string> url = gateway.Start();
   if (!url.ok()) {
@@ -121,6 +147,7 @@ int RunServe(int argc, char** argv) {
   std::cout << *url << std::endl;
   std::cerr << "ferry serve: SQS (JSON and Query protocols) at " << *url
             << " (in memory" << (strict ? ", strict" : "")
+            << (credentials.empty() ? "" : ", signatures verified")
             << "); Ctrl-C stops\n";
   int signal = 0;
   sigwait(&stop_signals, &signal);

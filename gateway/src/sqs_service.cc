@@ -27,6 +27,7 @@
 #include "aws_wire.h"
 #include "ferry/errors.h"
 #include "nlohmann/json.hpp"
+#include "sigv4.h"
 
 namespace ferry::gateway_internal {
 namespace {
@@ -79,7 +80,41 @@ bool IsCoralShape(std::string_view shape) {
          shape == "MissingRequiredParameterException" ||
          shape == "InvalidAction" || shape == "InternalFailure" ||
          shape == "ServiceUnavailable" || shape == "AccessDeniedException" ||
-         shape == "ValidationException";
+         shape == "ValidationException" || shape == "InvalidClientTokenId" ||
+         shape == "SignatureDoesNotMatch" ||
+         shape == "MissingAuthenticationToken" ||
+         shape == "IncompleteSignature";
+}
+
+// With configured credentials, a request must carry a valid SigV4 signature
+// of one of them (Authorization header form).
+absl::Status Authenticate(const HttpRequest& request,
+                          const std::vector<GatewayCredential>& credentials) {
+  std::string_view header = request.Header("authorization");
+  if (header.empty()) {
+    return SqsError("MissingAuthenticationToken",
+                    "Request is missing Authentication Token");
+  }
+  SigV4Authorization auth;
+  if (!ParseSigV4Authorization(header, &auth)) {
+    return SqsError("IncompleteSignature",
+                    "The Authorization header is not a complete AWS "
+                    "Signature Version 4 header.");
+  }
+  for (const GatewayCredential& c : credentials) {
+    if (c.access_key_id != auth.access_key_id) continue;
+    if (ComputeSigV4Signature(request, auth, c.secret_access_key) ==
+        auth.signature) {
+      return absl::OkStatus();
+    }
+    return SqsError("SignatureDoesNotMatch",
+                    "The request signature we calculated does not match the "
+                    "signature you provided. Check your AWS Secret Access Key "
+                    "and signing method. Consult the service documentation "
+                    "for details.");
+  }
+  return SqsError("InvalidClientTokenId",
+                  "The security token included in the request is invalid.");
 }
 
 HttpResponse ErrorResponse(Protocol protocol, const std::string& request_id,
@@ -960,6 +995,11 @@ PreparedCall SqsService::Prepare(HttpRequest request) {
     return Immediate(ErrorResponse(protocol, request_id, FromStatus(s)));
   };
 
+  if (!options_.credentials.empty()) {
+    if (absl::Status s = Authenticate(request, options_.credentials); !s.ok()) {
+      return fail(s);
+    }
+  }
   // The request context: account and region from the SigV4 scope, queue
   // URLs from the Host header.
   RequestContext ctx;

@@ -371,6 +371,51 @@ TEST_F(GatewayTest, AccountAndRegionFromCredentialScope) {
   EXPECT_EQ(other.status, 400);
 }
 
+TEST_F(GatewayTest, ConfiguredCredentialsRequireValidSignatures) {
+  GatewayOptions o;
+  o.credentials.push_back(
+      {.access_key_id = "AKIDEXAMPLE",
+       .secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+       .account = "111122223333"});
+  StartGateway(o);
+  // Signed by botocore's SigV4Auth (Host localhost:4566, 2026-01-01).
+  const std::string body = R"({"QueueName":"signed"})";
+  std::map<std::string, std::string> headers = {
+      {"Host", "localhost:4566"},
+      {"Content-Type", "application/x-amz-json-1.0"},
+      {"X-Amz-Target", "AmazonSQS.CreateQueue"},
+      {"X-Amz-Date", "20260101T000000Z"},
+      {"Authorization",
+       "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/sqs/"
+       "aws4_request, SignedHeaders=content-type;host;x-amz-date;"
+       "x-amz-target, Signature="
+       "bbe7ca867698c2d46c18dbfef8d9367b4b88669de75a763e02d810b34f69b96d"}};
+  Client c(port_);
+  Response ok = c.Send(http::verb::post, "/", headers, body);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.JsonBody()["QueueUrl"],
+            "http://localhost:4566/111122223333/signed");
+
+  Response tampered =
+      c.Send(http::verb::post, "/", headers, R"({"QueueName":"signeD"})");
+  EXPECT_EQ(tampered.status, 403);
+  EXPECT_EQ(tampered.Header("x-amzn-query-error"),
+            "SignatureDoesNotMatch;Sender");
+
+  auto other = headers;
+  other["Authorization"] =
+      "AWS4-HMAC-SHA256 Credential=AKIDOTHER/20260101/us-east-1/sqs/"
+      "aws4_request, SignedHeaders=host, Signature=00";
+  EXPECT_EQ(
+      c.Send(http::verb::post, "/", other, body).Header("x-amzn-query-error"),
+      "InvalidClientTokenId;Sender");
+
+  Response unsigned_query = c.Query("Action=ListQueues");
+  EXPECT_EQ(unsigned_query.status, 403);
+  EXPECT_THAT(unsigned_query.body,
+              HasSubstr("<Code>MissingAuthenticationToken</Code>"));
+}
+
 TEST_F(GatewayTest, ErrorShapesPerProtocol) {
   Client c(port_);
   Response json = c.Json10("GetQueueUrl", {{"QueueName", "nope"}});

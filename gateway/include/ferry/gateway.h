@@ -9,8 +9,12 @@
 // Query protocol (form-encoded Action=<Op>, XML responses). It holds no
 // semantics of its own: every request becomes a call of `Broker::sqs()`.
 //
-// Requests are signed by the SDKs with SigV4. Every signature is accepted;
-// the region is read from the credential scope
+// Requests are signed by the SDKs with SigV4. With no configured
+// credentials (the default) every signature, and unsigned requests, are
+// accepted; with credentials, a request must be signed (Authorization header)
+// with one of them, else it gets HTTP 403 (MissingAuthenticationToken,
+// InvalidClientTokenId or SignatureDoesNotMatch). The request time is not
+// checked. The region is read from the credential scope
 // (Credential=AKID/date/REGION/sqs/aws4_request) and the account from the
 // access key: a configured credential names its account, a 12-digit access
 // key id is taken as the account id, anything else is the broker's default.
@@ -48,7 +52,8 @@ namespace ferry {
 // An access key the gateway knows, and the account its requests act in.
 struct GatewayCredential {
   std::string access_key_id{};
-  std::string secret_access_key{};  // kept for signature checks (not yet)
+  std::string secret_access_key{};
+  // Empty: the broker's default account.
   std::string account{};
 };
 
@@ -70,7 +75,8 @@ struct GatewayOptions {
   // A connection idle (or stalled mid-request or mid-response) this long is
   // closed.
   absl::Duration idle_timeout = absl::Seconds(120);
-  // Access key -> account mappings; see the file comment.
+  // When non-empty, only requests signed with one of these are served; see
+  // the file comment.
   std::vector<GatewayCredential> credentials{};
 };
 

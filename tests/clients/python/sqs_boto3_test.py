@@ -266,6 +266,26 @@ def long_poll(sqs):
 SCENARIOS = [lifecycle, send_receive_delete, fifo, dead_letter, long_poll]
 
 
+def signatures(ferry_binary):
+    """`ferry serve --credential`: botocore's signatures verify, others fail."""
+    key, secret = "AKIDFERRYTEST", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+    with FerryServer(ferry_binary, ["--credential", f"{key}:{secret}:444455556666"]) as server:
+        good = boto3.client("sqs", endpoint_url=server.url, region_name="eu-west-1",
+                            aws_access_key_id=key, aws_secret_access_key=secret)
+        url = good.create_queue(QueueName="signed")["QueueUrl"]
+        expect(url.endswith("/444455556666/signed"), url)
+        good.send_message(QueueUrl=url, MessageBody="signed body with spaces & symbols")
+        got = good.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
+        expect(got[0]["Body"] == "signed body with spaces & symbols", got)
+        bad = boto3.client("sqs", endpoint_url=server.url, region_name="eu-west-1",
+                           aws_access_key_id=key, aws_secret_access_key="wrong")
+        expect_error(bad.list_queues, "SignatureDoesNotMatch")
+        stranger = boto3.client("sqs", endpoint_url=server.url, region_name="eu-west-1",
+                                aws_access_key_id="AKIDSTRANGER",
+                                aws_secret_access_key=secret)
+        expect_error(stranger.list_queues, "InvalidClientTokenId")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--ferry", required=True)
@@ -286,6 +306,13 @@ def main():
                 failed += 1
                 print(f"FAIL {scenario.__name__}")
                 traceback.print_exc()
+    try:
+        signatures(args.ferry)
+        print("ok   signatures")
+    except Exception:
+        failed += 1
+        print("FAIL signatures")
+        traceback.print_exc()
     return 1 if failed else 0
 
 
