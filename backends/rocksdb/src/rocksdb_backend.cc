@@ -244,6 +244,7 @@ class RocksDbBackend final : public Backend,
   // Replaced only when the backend reopens the database after a failure it
   // could not Resume() from; WaitDurable holds db_mu_ shared.
   std::shared_mutex db_mu_;
+  std::unique_ptr<rocksdb::Env> mem_env_;  // options_.in_memory; outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::WriteOptions write_options_;
   rocksdb::WriteOptions sync_write_options_;
@@ -294,6 +295,11 @@ absl::Status RocksDbBackend::OpenDbLocked() {
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   if (options_.rocksdb_env != nullptr) {
     o.env = static_cast<rocksdb::Env*>(options_.rocksdb_env);
+  } else if (options_.in_memory) {
+    if (mem_env_ == nullptr) {
+      mem_env_.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
+    }
+    o.env = mem_env_.get();
   }
   write_options_.sync = false;
   sync_write_options_.sync = true;

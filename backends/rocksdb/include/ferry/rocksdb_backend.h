@@ -64,6 +64,9 @@ struct RocksDbBackendOptions {
   // cache. Small values keep memory small; larger ones help deep queues.
   size_t write_buffer_bytes = 16 << 20;
   size_t block_cache_bytes = 16 << 20;
+  // Testing: keep the database files in memory (nothing survives the
+  // backend; fsyncs cost nothing). The conformance suite runs this way.
+  bool in_memory = false;
   // Testing: a `rocksdb::Env*` to run on (e.g. one that simulates power loss
   // or a full disk); it must outlive the backend. nullptr = the default Env.
   void* rocksdb_env = nullptr;
