@@ -333,47 +333,61 @@ absl::Status StandardQueue::Lease(const QueueStore::LeaseParams& p,
     const size_t got = want == 1 ? (ready_.try_dequeue(batch[0]) ? 1 : 0)
                                  : ready_.try_dequeue_bulk(batch, want);
     if (got == 0) break;
-    for (size_t k = 0; k < got; ++k) {
-      const uint32_t slot = static_cast<uint32_t>(batch[k] >> 32);
-      const uint32_t shard = slot & kShardMask;
-      const uint32_t local = slot >> kShardBits;
+    // One lock per run of handles from the same shard (a batch that one
+    // producer sent lands in one shard).
+    for (size_t k = 0; k < got;) {
+      const uint32_t shard = static_cast<uint32_t>(batch[k] >> 32) & kShardMask;
+      size_t end = k + 1;
+      while (end < got &&
+             (static_cast<uint32_t>(batch[end] >> 32) & kShardMask) == shard) {
+        ++end;
+      }
       Shard& sh = shards_[shard];
       MutexLock lock(&sh.mu);
-      Slot* claimed = ClaimLocked(sh, batch[k]);
-      if (claimed == nullptr) continue;
-      Slot& s = *claimed;
-      if (s.msg.enqueue_time <= cutoff) {
-        FreeLocked(sh, local);
-        continue;
+      for (; k < end; ++k) {
+        const uint64_t handle = batch[k];
+        [&] {
+          sh.mu.AssertHeld();  // the analysis does not see into the lambda
+          const uint32_t slot = static_cast<uint32_t>(handle >> 32);
+          const uint32_t local = slot >> kShardBits;
+          Slot* claimed = ClaimLocked(sh, handle);
+          if (claimed == nullptr) return;
+          Slot& s = *claimed;
+          if (s.msg.enqueue_time <= cutoff) {
+            FreeLocked(sh, local);
+            return;
+          }
+          if (redrive && s.msg.receive_count + 1 > p.max_receive_count) {
+            moved.push_back(std::move(s.msg));
+            FreeLocked(sh, local);
+            return;
+          }
+          ++s.stamp;
+          ++s.msg.receive_count;
+          if (s.msg.first_receive_time == absl::InfinitePast()) {
+            s.msg.first_receive_time = p.now;
+          }
+          s.last_receive = now;
+          s.deadline = until;
+          if (until > now) {
+            s.state = SlotState::kInFlight;
+            Bump(sh.ready, -1);
+            Bump(sh.in_flight, 1);
+            ArmLocked(sh, local, now);
+          } else {
+            s.in_ready = true;
+            again.push_back(Handle(slot, s.birth));
+          }
+          // Reserved only now: an empty poll allocates nothing.
+          if (leases.empty()) leases.reserve(std::min(max, kBatch));
+          QueueStore::LeasedMessage& lease = leases.emplace_back();
+          CopyForLease(s.msg, lease.message);
+          lease.receipt =
+              EncodeReceipt({.queue = id_,
+                             .slot = slot,
+                             .stamp = static_cast<uint32_t>(s.stamp)});
+        }();
       }
-      if (redrive && s.msg.receive_count + 1 > p.max_receive_count) {
-        moved.push_back(std::move(s.msg));
-        FreeLocked(sh, local);
-        continue;
-      }
-      ++s.stamp;
-      ++s.msg.receive_count;
-      if (s.msg.first_receive_time == absl::InfinitePast()) {
-        s.msg.first_receive_time = p.now;
-      }
-      s.last_receive = now;
-      s.deadline = until;
-      if (until > now) {
-        s.state = SlotState::kInFlight;
-        Bump(sh.ready, -1);
-        Bump(sh.in_flight, 1);
-        ArmLocked(sh, local, now);
-      } else {
-        s.in_ready = true;
-        again.push_back(Handle(slot, s.birth));
-      }
-      // Reserved only now: an empty poll allocates nothing.
-      if (leases.empty()) leases.reserve(std::min(max, kBatch));
-      QueueStore::LeasedMessage& lease = leases.emplace_back();
-      CopyForLease(s.msg, lease.message);
-      lease.receipt = EncodeReceipt({.queue = id_,
-                                     .slot = slot,
-                                     .stamp = static_cast<uint32_t>(s.stamp)});
     }
   }
   for (uint64_t handle : again) {
@@ -408,24 +422,46 @@ ReceiptStatus StandardQueue::Locate(std::string_view receipt, uint32_t* shard,
 void StandardQueue::Ack(const QueueStore::AckParams& p) {
   // Only a live-lease check reads the time.
   const int64_t now = p.require_live_lease ? ToNanos(p.now) : 0;
-  for (size_t i = 0; i < p.receipts.size(); ++i) {
-    uint32_t shard = 0, local = 0, stamp = 0;
-    ReceiptStatus status = Locate(p.receipts[i], &shard, &local, &stamp);
-    if (status == ReceiptStatus::kOk) {
-      Shard& sh = shards_[shard];
+  constexpr size_t kChunk = 16;
+  uint32_t shard[kChunk], local[kChunk], stamp[kChunk];
+  for (size_t base = 0; base < p.receipts.size(); base += kChunk) {
+    const size_t n = std::min(kChunk, p.receipts.size() - base);
+    ReceiptStatus* statuses = &p.statuses[base];
+    for (size_t i = 0; i < n; ++i) {
+      statuses[i] =
+          Locate(p.receipts[base + i], &shard[i], &local[i], &stamp[i]);
+    }
+    // One lock per run of receipts of the same shard (the receipts of one
+    // receive usually are).
+    for (size_t i = 0; i < n;) {
+      if (statuses[i] != ReceiptStatus::kOk) {
+        ++i;
+        continue;
+      }
+      size_t end = i + 1;
+      while (end < n &&
+             (statuses[end] != ReceiptStatus::kOk || shard[end] == shard[i])) {
+        ++end;
+      }
+      Shard& sh = shards_[shard[i]];
       MutexLock lock(&sh.mu);
-      if (sh.dead) {
-        status = ReceiptStatus::kGone;
-      } else if (local >= sh.slab.size()) {
-        status = ReceiptStatus::kMalformed;
-      } else if (LoadState(sh.slab[local]) == SlotState::kFree) {
-        status = ReceiptStatus::kGone;  // perhaps being refilled: read no more
-      } else {
-        status = Judge(sh.slab[local], stamp, p.require_live_lease, now);
-        if (status == ReceiptStatus::kOk) FreeLocked(sh, local);
+      for (; i < end; ++i) {
+        ReceiptStatus& status = statuses[i];
+        if (status != ReceiptStatus::kOk) continue;
+        if (sh.dead) {
+          status = ReceiptStatus::kGone;
+        } else if (local[i] >= sh.slab.size()) {
+          status = ReceiptStatus::kMalformed;
+        } else if (LoadState(sh.slab[local[i]]) == SlotState::kFree) {
+          status =
+              ReceiptStatus::kGone;  // perhaps being refilled: read no more
+        } else {
+          status =
+              Judge(sh.slab[local[i]], stamp[i], p.require_live_lease, now);
+          if (status == ReceiptStatus::kOk) FreeLocked(sh, local[i]);
+        }
       }
     }
-    p.statuses[i] = status;
   }
 }
 
