@@ -138,10 +138,10 @@ bool ParseSigV4Authorization(std::string_view header, SigV4Authorization* out) {
 std::string ComputeSigV4Signature(const HttpRequest& request,
                                   const SigV4Authorization& auth,
                                   std::string_view secret_access_key) {
-  std::string path(TargetPath(request.target));
-  if (path.empty()) path = "/";
+  std::string_view path = TargetPath(request.target);
   std::string canonical_uri =
-      UriEncode(UrlDecode(path, false).value_or(path), true);
+      UriEncode(UrlDecode(path, false).value_or(std::string(path)), true);
+  if (canonical_uri.empty()) canonical_uri.push_back('/');
   std::string canonical_headers;
   for (absl::string_view name : absl::StrSplit(auth.signed_headers, ';')) {
     absl::StrAppend(&canonical_headers, name, ":",
