@@ -254,6 +254,9 @@ class RocksDbBackend final : public Backend,
   std::map<QueueId, std::unique_ptr<Queue>> queues_;
   std::map<std::string, QueueId, std::less<>> by_key_;
   bool needs_resume_ = false;
+  // Set by a failed write or sync; from then on fsyncs go through the write
+  // thread (see WaitDurable).
+  std::atomic<bool> write_failed_{false};
 
   // Group commit: tickets count writes; synced_ is the last ticket an fsync
   // covered.
@@ -491,6 +494,7 @@ absl::Status RocksDbBackend::CommitLocked(rocksdb::WriteBatch* batch,
   rocksdb::Status s = db_->Write(write_options_, batch);
   if (!s.ok()) {
     needs_resume_ = true;
+    write_failed_.store(true, std::memory_order_release);
     ReloadLocked(touched).IgnoreError();
     return ToStatus(s, "write");
   }
@@ -509,15 +513,25 @@ absl::Status RocksDbBackend::WaitDurable(uint64_t ticket) {
     syncing_ = true;
     const uint64_t target = written_.load(std::memory_order_acquire);
     sync_mu_.Unlock();
-    // An empty batch written with sync=true fsyncs the WAL up to here and
-    // goes through RocksDB's write thread, so it never touches a log that a
-    // failed write left behind (SyncWAL() would: librocksdb 7.8 asserts).
-    rocksdb::WriteBatch empty;
     rocksdb::Status s = rocksdb::Status::Aborted("database closed");
     {
       std::shared_lock<std::shared_mutex> db_lock(db_mu_);
-      if (db_ != nullptr) s = db_->Write(sync_write_options_, &empty);
+      if (db_ == nullptr) {
+        // Reopening after a failure; the caller sees an error.
+      } else if (!write_failed_.load(std::memory_order_acquire)) {
+        // SyncWAL() fsyncs the WAL without blocking writers, so the writes
+        // made during this fsync are all covered by the next one.
+        s = db_->SyncWAL();
+      } else {
+        // After a failed write: an empty batch written with sync=true goes
+        // through RocksDB's write thread, which refuses it while the
+        // database is stopped instead of syncing a log that a failed write
+        // left behind (librocksdb 7.8 built with assertions aborts then).
+        rocksdb::WriteBatch empty;
+        s = db_->Write(sync_write_options_, &empty);
+      }
     }
+    if (!s.ok()) write_failed_.store(true, std::memory_order_release);
     sync_mu_.Lock();
     syncing_ = false;
     if (s.ok()) synced_ = std::max(synced_, target);

@@ -18,6 +18,7 @@ class LossyFile : public rocksdb::FSWritableFileOwnerWrapper {
   rocksdb::IOStatus Append(const rocksdb::Slice& data,
                            const rocksdb::IOOptions& o,
                            rocksdb::IODebugContext* d) override {
+    if (fs_->CutNow()) return rocksdb::IOStatus::OK();  // lost
     rocksdb::IOStatus s = fs_->BeforeAppend();
     if (!s.ok()) return s;
     s = target()->Append(data, o, d);
@@ -28,6 +29,7 @@ class LossyFile : public rocksdb::FSWritableFileOwnerWrapper {
                            const rocksdb::IOOptions& o,
                            const rocksdb::DataVerificationInfo& v,
                            rocksdb::IODebugContext* d) override {
+    if (fs_->CutNow()) return rocksdb::IOStatus::OK();  // lost
     rocksdb::IOStatus s = fs_->BeforeAppend();
     if (!s.ok()) return s;
     s = target()->Append(data, o, v, d);
@@ -47,17 +49,15 @@ class LossyFile : public rocksdb::FSWritableFileOwnerWrapper {
   }
   rocksdb::IOStatus Sync(const rocksdb::IOOptions& o,
                          rocksdb::IODebugContext* d) override {
-    rocksdb::IOStatus s = fs_->BeforeAppend();
-    if (!s.ok() && !s.IsNoSpace()) return s;
-    s = target()->Sync(o, d);
+    if (fs_->IsCut()) return rocksdb::IOStatus::OK();  // syncs nothing
+    rocksdb::IOStatus s = target()->Sync(o, d);
     if (s.ok()) fs_->Synced(name_);
     return s;
   }
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o,
                           rocksdb::IODebugContext* d) override {
-    rocksdb::IOStatus s = fs_->BeforeAppend();
-    if (!s.ok() && !s.IsNoSpace()) return s;
-    s = target()->Fsync(o, d);
+    if (fs_->IsCut()) return rocksdb::IOStatus::OK();  // syncs nothing
+    rocksdb::IOStatus s = target()->Fsync(o, d);
     if (s.ok()) fs_->Synced(name_);
     return s;
   }
@@ -74,9 +74,21 @@ class LossyFile : public rocksdb::FSWritableFileOwnerWrapper {
 
 }  // namespace
 
+bool LossyFileSystem::IsCut() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cut_;
+}
+
+bool LossyFileSystem::CutNow() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!cut_ && appends_until_cut_ > 0 && --appends_until_cut_ == 0) {
+    cut_ = true;
+  }
+  return cut_;
+}
+
 rocksdb::IOStatus LossyFileSystem::BeforeAppend() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (cut_) return rocksdb::IOStatus::IOError("lossy fs: power is off");
   if (no_space_) return rocksdb::IOStatus::NoSpace("lossy fs: disk full");
   return rocksdb::IOStatus::OK();
 }
@@ -98,7 +110,7 @@ rocksdb::IOStatus LossyFileSystem::Wrap(
   if (!s.ok()) return s;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    files_[f] = {initial_size, initial_size};
+    files_[f] = {initial_size, initial_size, cut_};
   }
   r->reset(new LossyFile(std::move(*r), this, f));
   return s;
@@ -107,10 +119,6 @@ rocksdb::IOStatus LossyFileSystem::Wrap(
 rocksdb::IOStatus LossyFileSystem::NewWritableFile(
     const std::string& f, const rocksdb::FileOptions& o,
     std::unique_ptr<rocksdb::FSWritableFile>* r, rocksdb::IODebugContext* d) {
-  {
-    rocksdb::IOStatus s = BeforeAppend();
-    if (!s.ok()) return s;
-  }
   rocksdb::FileOptions plain = o;
   plain.use_direct_writes = false;
   return Wrap(f, target()->NewWritableFile(f, plain, r, d), 0, r);
@@ -141,6 +149,7 @@ rocksdb::IOStatus LossyFileSystem::RenameFile(const std::string& src,
                                               const std::string& dst,
                                               const rocksdb::IOOptions& o,
                                               rocksdb::IODebugContext* d) {
+  if (IsCut()) return rocksdb::IOStatus::OK();  // never reaches the disk
   rocksdb::IOStatus s = target()->RenameFile(src, dst, o, d);
   if (s.ok()) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -158,6 +167,7 @@ rocksdb::IOStatus LossyFileSystem::RenameFile(const std::string& src,
 rocksdb::IOStatus LossyFileSystem::DeleteFile(const std::string& f,
                                               const rocksdb::IOOptions& o,
                                               rocksdb::IODebugContext* d) {
+  if (IsCut()) return rocksdb::IOStatus::OK();  // never reaches the disk
   rocksdb::IOStatus s = target()->DeleteFile(f, o, d);
   if (s.ok()) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -170,6 +180,10 @@ uint64_t LossyFileSystem::DropUnsynced() {
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t dropped = 0;
   for (auto& [name, st] : files_) {
+    if (st.created_after_cut) {
+      ::unlink(name.c_str());
+      continue;
+    }
     if (st.size > st.synced) {
       dropped += st.size - st.synced;
       if (::truncate(name.c_str(), static_cast<off_t>(st.synced)) != 0) {
@@ -179,6 +193,7 @@ uint64_t LossyFileSystem::DropUnsynced() {
   }
   files_.clear();
   cut_ = false;
+  appends_until_cut_ = -1;
   no_space_ = false;
   return dropped;
 }

@@ -1,9 +1,12 @@
 // A rocksdb::FileSystem that simulates a power cut and a full disk.
 //
-// Every writable file's length and synced length are tracked. Cut() makes
-// every later write fail (the machine is off); DropUnsynced() then truncates
-// each file to what was synced before the cut, as the disk would hold after
-// power returns. SetNoSpace(true) makes appends fail with ENOSPC (NoSpace).
+// Every writable file's length and synced length are tracked. After Cut()
+// nothing reaches the disk any more (writes, syncs, renames and deletions
+// "succeed" into the void: the machine is off, and what the process does
+// then no longer matters); DropUnsynced() then truncates each file to what
+// was synced before the cut and removes files created after it, as the disk
+// would hold when power returns. SetNoSpace(true) makes appends fail with
+// ENOSPC (NoSpace).
 #ifndef FERRY_TESTS_BACKENDS_ROCKSDB_LOSSY_FILE_SYSTEM_H_
 #define FERRY_TESTS_BACKENDS_ROCKSDB_LOSSY_FILE_SYSTEM_H_
 
@@ -27,6 +30,11 @@ class LossyFileSystem : public rocksdb::FileSystemWrapper {
   void Cut() {
     std::lock_guard<std::mutex> lock(mu_);
     cut_ = true;
+  }
+  // Cuts the power during the n-th append from now (that append is lost).
+  void CutAtAppend(int64_t n) {
+    std::lock_guard<std::mutex> lock(mu_);
+    appends_until_cut_ = n;
   }
   void SetNoSpace(bool on) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -58,6 +66,8 @@ class LossyFileSystem : public rocksdb::FileSystemWrapper {
                                rocksdb::IODebugContext* d) override;
 
   // Used by the files.
+  bool IsCut();
+  bool CutNow();  // counts an append; true when the power is (now) off
   rocksdb::IOStatus BeforeAppend();
   void Appended(const std::string& f, uint64_t n);
   void Synced(const std::string& f);
@@ -66,6 +76,7 @@ class LossyFileSystem : public rocksdb::FileSystemWrapper {
   struct FileState {
     uint64_t size = 0;
     uint64_t synced = 0;
+    bool created_after_cut = false;
   };
   rocksdb::IOStatus Wrap(const std::string& f, rocksdb::IOStatus s,
                          uint64_t initial_size,
@@ -74,6 +85,7 @@ class LossyFileSystem : public rocksdb::FileSystemWrapper {
   std::mutex mu_;
   bool cut_ = false;
   bool no_space_ = false;
+  int64_t appends_until_cut_ = -1;  // -1: no planned cut
   std::map<std::string, FileState> files_;
 };
 
