@@ -127,10 +127,18 @@ class Session;
 struct ServerState {
   ServerState(const GatewayOptions& o, Sqs& sqs)
       : options(o),
-        sqs_service(sqs, options, &cancellation),
+        sqs_service(sqs, options, &cancellation,
+                    o.record_requests
+                        ? SqsService::Recorder([this](RecordedRequest r) {
+                            MutexLock lock(&records_mu);
+                            records.push_back(std::move(r));
+                          })
+                        : nullptr),
         pool(o.max_blocking_threads) {}
 
   const GatewayOptions options;
+  Mutex records_mu;
+  std::vector<RecordedRequest> records ABSL_GUARDED_BY(records_mu);
   ReceiveCancellation cancellation;
   SqsService sqs_service;
   BlockingPool pool;
@@ -428,6 +436,17 @@ class Gateway::Impl {
   std::string endpoint() const { return endpoint_; }
   uint16_t port() const { return port_; }
 
+  std::vector<RecordedRequest> RecordedRequests() const {
+    if (state_ == nullptr) return {};
+    MutexLock lock(&state_->records_mu);
+    return state_->records;
+  }
+  void ClearRecordedRequests() {
+    if (state_ == nullptr) return;
+    MutexLock lock(&state_->records_mu);
+    state_->records.clear();
+  }
+
  private:
   void Accept() {
     acceptor_->async_accept(
@@ -472,5 +491,9 @@ absl::StatusOr<std::string> Gateway::Start() { return impl_->Start(); }
 void Gateway::Stop() { impl_->Stop(); }
 std::string Gateway::endpoint() const { return impl_->endpoint(); }
 uint16_t Gateway::port() const { return impl_->port(); }
+std::vector<RecordedRequest> Gateway::RecordedRequests() const {
+  return impl_->RecordedRequests();
+}
+void Gateway::ClearRecordedRequests() { impl_->ClearRecordedRequests(); }
 
 }  // namespace ferry

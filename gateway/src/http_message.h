@@ -34,6 +34,8 @@ struct HttpResponse {
   std::string content_type;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Not sent: the error's code for request records ("" on success).
+  std::string error_code;
 };
 
 // A decoded request, ready to run. `run` performs the operation and encodes

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -121,6 +122,7 @@ HttpResponse ErrorResponse(Protocol protocol, const std::string& request_id,
                            WireError e) {
   HttpResponse r;
   r.status = e.status;
+  r.error_code = e.code;
   r.headers.emplace_back("x-amzn-RequestId", request_id);
   if (protocol == Protocol::kJson) {
     r.content_type = std::string(kJsonContentType);
@@ -988,8 +990,31 @@ HttpResponse SqsService::RefusedResponse(const HttpRequest& headers_only,
 }
 
 PreparedCall SqsService::Prepare(HttpRequest request) {
+  if (!recorder_) return PrepareCall(request, nullptr);
+  auto record = std::make_shared<RecordedRequest>();
+  record->service = "sqs";
+  record->method = request.method;
+  record->target = request.target;
+  record->headers.insert(request.headers.begin(), request.headers.end());
+  record->body = request.body;
+  PreparedCall call = PrepareCall(request, record.get());
+  call.run = [this, run = std::move(call.run), record]() mutable {
+    HttpResponse response = std::move(run)();
+    record->http_status = response.status;
+    record->error_code = response.error_code;
+    recorder_(std::move(*record));
+    return response;
+  };
+  return call;
+}
+
+PreparedCall SqsService::PrepareCall(HttpRequest& request,
+                                     RecordedRequest* record) {
   const Protocol protocol =
       IsJson(request) ? Protocol::kJson : Protocol::kQuery;
+  if (record != nullptr) {
+    record->protocol = protocol == Protocol::kJson ? "json" : "query";
+  }
   std::string request_id = NewRequestId();
   auto fail = [&](const absl::Status& s) {
     return Immediate(ErrorResponse(protocol, request_id, FromStatus(s)));
@@ -1018,6 +1043,13 @@ PreparedCall SqsService::Prepare(HttpRequest request) {
                     [](char c) { return c >= '0' && c <= '9'; })) {
       ctx.account = key;
     }
+  }
+  if (record != nullptr) {
+    if (std::optional<CredentialScope> scope = ParseCredentialScope(request)) {
+      record->access_key_id = scope->access_key_id;
+    }
+    record->account = ctx.account;
+    record->region = ctx.region;
   }
   std::string_view host = request.Header("host");
   if (!host.empty()) ctx.endpoint = absl::StrCat("http://", AsAbsl(host));
@@ -1073,6 +1105,7 @@ PreparedCall SqsService::Prepare(HttpRequest request) {
     in = QueryParamsToJson(members);
   }
 
+  if (record != nullptr) record->operation = op;
   auto it = Operations().find(op);
   if (it == Operations().end()) {
     return fail(SqsError("InvalidAction", absl::StrCat("The action ", op,

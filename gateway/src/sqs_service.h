@@ -4,8 +4,10 @@
 #ifndef FERRY_GATEWAY_SQS_SERVICE_H_
 #define FERRY_GATEWAY_SQS_SERVICE_H_
 
+#include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "ferry/gateway.h"
 #include "ferry/sqs.h"
@@ -15,10 +17,16 @@ namespace ferry::gateway_internal {
 
 class SqsService : public Service {
  public:
+  // Receives a record of every answered request when requests are recorded.
+  using Recorder = std::function<void(RecordedRequest)>;
+
   // REQUIRES: `sqs`, `options` and `cancellation` outlive the service.
   SqsService(Sqs& sqs, const GatewayOptions& options,
-             ReceiveCancellation* cancellation)
-      : sqs_(sqs), options_(options), cancellation_(cancellation) {}
+             ReceiveCancellation* cancellation, Recorder recorder = nullptr)
+      : sqs_(sqs),
+        options_(options),
+        cancellation_(cancellation),
+        recorder_(std::move(recorder)) {}
 
   PreparedCall Prepare(HttpRequest request) override;
   HttpResponse RefusedResponse(const HttpRequest& headers_only, int http_status,
@@ -29,9 +37,14 @@ class SqsService : public Service {
   static bool IsJson(const HttpRequest& request);
 
  private:
+  // Prepare's work; fills `record` (when not null) as it learns the caller
+  // and the operation.
+  PreparedCall PrepareCall(HttpRequest& request, RecordedRequest* record);
+
   Sqs& sqs_;
   const GatewayOptions& options_;
   ReceiveCancellation* cancellation_;
+  Recorder recorder_;
 };
 
 }  // namespace ferry::gateway_internal

@@ -416,6 +416,39 @@ TEST_F(GatewayTest, ConfiguredCredentialsRequireValidSignatures) {
               HasSubstr("<Code>MissingAuthenticationToken</Code>"));
 }
 
+TEST_F(GatewayTest, RecordsRequestsWhenAsked) {
+  EXPECT_TRUE(gateway_->RecordedRequests().empty());
+  GatewayOptions o;
+  o.record_requests = true;
+  StartGateway(o);
+  Client c(port_);
+  std::string url = CreateQueueJson(c, "rec");
+  c.Query("Action=GetQueueUrl&QueueName=nope");
+  c.Json10("SendMessage", {{"QueueUrl", url}, {"MessageBody", "hi"}},
+           {{"Authorization",
+             "AWS4-HMAC-SHA256 Credential=123456789012/20260101/eu-west-1/"
+             "sqs/aws4_request, SignedHeaders=host, Signature=00"}});
+  std::vector<RecordedRequest> r = gateway_->RecordedRequests();
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0].service, "sqs");
+  EXPECT_EQ(r[0].protocol, "json");
+  EXPECT_EQ(r[0].operation, "CreateQueue");
+  EXPECT_EQ(r[0].http_status, 200);
+  EXPECT_EQ(r[0].error_code, "");
+  EXPECT_EQ(r[0].method, "POST");
+  EXPECT_EQ(r[0].headers.at("x-amz-target"), "AmazonSQS.CreateQueue");
+  EXPECT_THAT(r[0].body, HasSubstr("\"QueueName\":\"rec\""));
+  EXPECT_EQ(r[1].protocol, "query");
+  EXPECT_EQ(r[1].operation, "GetQueueUrl");
+  EXPECT_EQ(r[1].http_status, 400);
+  EXPECT_EQ(r[1].error_code, "AWS.SimpleQueueService.NonExistentQueue");
+  EXPECT_EQ(r[2].access_key_id, "123456789012");
+  EXPECT_EQ(r[2].account, "123456789012");
+  EXPECT_EQ(r[2].region, "eu-west-1");
+  gateway_->ClearRecordedRequests();
+  EXPECT_TRUE(gateway_->RecordedRequests().empty());
+}
+
 TEST_F(GatewayTest, ErrorShapesPerProtocol) {
   Client c(port_);
   Response json = c.Json10("GetQueueUrl", {{"QueueName", "nope"}});

@@ -38,6 +38,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,6 +56,27 @@ struct GatewayCredential {
   std::string secret_access_key{};
   // Empty: the broker's default account.
   std::string account{};
+};
+
+// One request the gateway answered, as `Gateway::RecordedRequests()` returns
+// it (when GatewayOptions::record_requests is set).
+struct RecordedRequest {
+  std::string service{};    // "sqs"
+  std::string protocol{};   // "json" or "query"
+  std::string operation{};  // e.g. "SendMessage"; empty if none was named
+  std::string method{};
+  std::string target{};  // path and query string
+  // Lower-case names.
+  std::map<std::string, std::string> headers{};
+  std::string body{};
+  // The caller, as the gateway understood it (empty: broker defaults).
+  std::string access_key_id{};
+  std::string account{};
+  std::string region{};
+  // The answer: HTTP status, and for errors the error's code (the Query
+  // code, e.g. "AWS.SimpleQueueService.NonExistentQueue").
+  int http_status = 0;
+  std::string error_code{};
 };
 
 struct GatewayOptions {
@@ -78,6 +100,9 @@ struct GatewayOptions {
   // When non-empty, only requests signed with one of these are served; see
   // the file comment.
   std::vector<GatewayCredential> credentials{};
+  // Keep every answered request for RecordedRequests() (test support; the
+  // record grows until ClearRecordedRequests()).
+  bool record_requests = false;
 };
 
 class FERRY_EXPORT Gateway {
@@ -102,6 +127,12 @@ class FERRY_EXPORT Gateway {
   // The endpoint URL and port after Start(); empty and 0 before.
   std::string endpoint() const;
   uint16_t port() const;
+
+  // The requests answered so far, oldest first (empty unless
+  // GatewayOptions::record_requests). A request is recorded before its
+  // response is sent, so a client that got a response finds it here.
+  std::vector<RecordedRequest> RecordedRequests() const;
+  void ClearRecordedRequests();
 
  private:
   class Impl;
