@@ -84,9 +84,14 @@ class ManualRecovery : public rocksdb::EventListener {
   }
 };
 
+constexpr uint64_t kSeqReservation = 4096;
+
 struct Queue {
   QueueRecord record;
   uint64_t next_seq = 1;
+  // Sequences below this may have been used (the 'N' record); reserved in
+  // blocks so that most appends do not rewrite it.
+  uint64_t reserved_seq = 1;
   // No live message has a sequence below head_seq ('M' scans start here).
   uint64_t head_seq = 1;
   // Standard queues: no 'R' entry has an ordered time below ready_floor.
@@ -393,7 +398,8 @@ absl::Status RocksDbBackend::LoadQueueLocked(Queue* q) {
                                S(rc::QueueKey(rc::kNextSeqTag, id)), &value);
   if (s.ok()) {
     if (value.size() != 8) return Corrupt("next sequence");
-    q->next_seq = rc::GetFixed64BE(value.data());
+    // Sequences below the reservation may have been used before a crash.
+    q->next_seq = q->reserved_seq = rc::GetFixed64BE(value.data());
   } else if (!s.IsNotFound()) {
     return ToStatus(s, "read next sequence");
   }
@@ -702,9 +708,12 @@ void RocksDbBackend::AppendLocked(Queue* q, StoredMessage m,
     b->Put(S(rc::ReadyKey(id, t, seq)), rocksdb::Slice());
     q->ready_floor = std::min(q->ready_floor, t);
   }
-  std::string next;
-  rc::PutFixed64BE(&next, q->next_seq);
-  b->Put(S(rc::QueueKey(rc::kNextSeqTag, id)), S(next));
+  if (q->next_seq > q->reserved_seq) {
+    q->reserved_seq = q->next_seq + kSeqReservation;
+    std::string next;
+    rc::PutFixed64BE(&next, q->reserved_seq);
+    b->Put(S(rc::QueueKey(rc::kNextSeqTag, id)), S(next));
+  }
 }
 
 void RocksDbBackend::RemoveMessageLocked(Queue* q, uint64_t seq,
