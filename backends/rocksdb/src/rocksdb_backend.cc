@@ -243,6 +243,13 @@ class RocksDbBackend final : public Backend,
     ro.iterate_upper_bound = hi;
     return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(ro));
   }
+  // The iterator keeps pointers to the bounds: a temporary would dangle.
+  std::unique_ptr<rocksdb::Iterator> NewIterator(std::string&&, std::string&&,
+                                                 rocksdb::Slice*,
+                                                 rocksdb::Slice*) = delete;
+  std::unique_ptr<rocksdb::Iterator> NewIterator(const std::string&,
+                                                 std::string&&, rocksdb::Slice*,
+                                                 rocksdb::Slice*) = delete;
 
   const RocksDbBackendOptions options_;
   const bool sync_;
@@ -408,8 +415,8 @@ absl::Status RocksDbBackend::LoadQueueLocked(Queue* q) {
   rocksdb::Slice lo, hi;
   {
     std::string lower = rc::QueueKey(rc::kStateTag, id);
-    std::unique_ptr<rocksdb::Iterator> it =
-        NewIterator(lower, Successor(lower), &lo, &hi);
+    const std::string upper = Successor(lower);
+    std::unique_ptr<rocksdb::Iterator> it = NewIterator(lower, upper, &lo, &hi);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       QueueId qid;
       uint64_t seq;
@@ -426,8 +433,8 @@ absl::Status RocksDbBackend::LoadQueueLocked(Queue* q) {
   }
   {
     std::string lower = rc::QueueKey(rc::kMessageTag, id);
-    std::unique_ptr<rocksdb::Iterator> it =
-        NewIterator(lower, Successor(lower), &lo, &hi);
+    const std::string upper = Successor(lower);
+    std::unique_ptr<rocksdb::Iterator> it = NewIterator(lower, upper, &lo, &hi);
     it->SeekToFirst();
     q->head_seq = q->next_seq;
     if (it->Valid()) {
@@ -443,8 +450,8 @@ absl::Status RocksDbBackend::LoadQueueLocked(Queue* q) {
   }
   {
     std::string lower = rc::QueueKey(rc::kReadyTag, id);
-    std::unique_ptr<rocksdb::Iterator> it =
-        NewIterator(lower, Successor(lower), &lo, &hi);
+    const std::string upper = Successor(lower);
+    std::unique_ptr<rocksdb::Iterator> it = NewIterator(lower, upper, &lo, &hi);
     it->SeekToFirst();
     q->ready_floor = UINT64_MAX;
     if (it->Valid()) {
