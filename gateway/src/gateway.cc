@@ -282,6 +282,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (path == "/health" || path == "/_ferry/health") {
       return Respond(HealthResponse(), keep_alive);
     }
+    if (path == "/metrics" && request.method == "GET") {
+      HttpResponse metrics;
+      metrics.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      metrics.body = server_->sqs_service.MetricsText();
+      return Respond(std::move(metrics), keep_alive);
+    }
     PreparedCall call = server_->sqs_service.Prepare(std::move(request));
     if (!call.may_block) return Respond(std::move(call.run)(), keep_alive);
     server_->pool.Run([self = shared_from_this(), run = std::move(call.run),

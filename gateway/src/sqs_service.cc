@@ -25,6 +25,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "aws_wire.h"
 #include "ferry/errors.h"
 #include "nlohmann/json.hpp"
@@ -1146,10 +1147,204 @@ PreparedCall SqsService::PrepareCall(HttpRequest& request,
     Decoder decoder;
     OJson result = OJson::object();
     absl::Status s = operation.handler(sqs_, ctx, in, decoder, &result);
-    if (!s.ok()) return ErrorResponse(protocol, request_id, FromStatus(s));
+    std::string queue_url;
+    if (in.contains("QueueUrl") && in["QueueUrl"].is_string()) {
+      queue_url = in["QueueUrl"].get<std::string>();
+    }
+    if (!s.ok()) {
+      HttpResponse error = ErrorResponse(protocol, request_id, FromStatus(s));
+      Count(op, error.status, ctx, queue_url, {});
+      return error;
+    }
+    QueueCounters delta;
+    auto size_of = [&](const char* member) -> int64_t {
+      return result.contains(member) ? result[member].size() : 0;
+    };
+    if (op == "SendMessage") delta.sent = 1;
+    if (op == "SendMessageBatch") delta.sent = size_of("Successful");
+    if (op == "ReceiveMessage") {
+      delta.received = size_of("Messages");
+      delta.empty_receives = delta.received == 0 ? 1 : 0;
+    }
+    if (op == "DeleteMessage") delta.deleted = 1;
+    if (op == "DeleteMessageBatch") delta.deleted = size_of("Successful");
+    Count(op, 200, ctx, queue_url, delta);
     return SuccessResponse(protocol, op, operation, request_id, result);
   };
   return call;
+}
+
+void SqsService::Count(const std::string& op, int status,
+                       const RequestContext& ctx, const std::string& queue_url,
+                       const QueueCounters& delta) {
+  // The queue's account and name are the last two segments of its URL.
+  std::string_view path = queue_url;
+  size_t scheme = path.find("://");
+  if (scheme != std::string_view::npos) {
+    path = path.substr(scheme + 3);
+    size_t slash = path.find('/');
+    path = slash == std::string_view::npos ? std::string_view()
+                                           : path.substr(slash);
+  }
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  size_t last = path.rfind('/');
+  QueueKey key;
+  if (last != std::string_view::npos && last > 0) {
+    std::string_view owner = path.substr(0, last);
+    owner = owner.substr(owner.rfind('/') + 1);
+    key = {ctx.region, std::string(owner), std::string(path.substr(last + 1))};
+  }
+  MutexLock lock(&metrics_mu_);
+  ++requests_[op][status];
+  scopes_.emplace(ctx.account, ctx.region);
+  if (key.name.empty() || (delta.sent == 0 && delta.received == 0 &&
+                           delta.deleted == 0 && delta.empty_receives == 0)) {
+    return;
+  }
+  QueueCounters& c = counters_[key];
+  c.sent += delta.sent;
+  c.received += delta.received;
+  c.deleted += delta.deleted;
+  c.empty_receives += delta.empty_receives;
+}
+
+namespace {
+
+// A Prometheus label value: backslash, double quote and newline escaped.
+std::string LabelValue(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out.append("\\n");
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string QueueLabels(std::string_view account, std::string_view region,
+                        std::string_view queue) {
+  return absl::StrCat("{account=\"", LabelValue(account), "\",region=\"",
+                      LabelValue(region), "\",queue=\"", LabelValue(queue),
+                      "\"}");
+}
+
+}  // namespace
+
+std::string SqsService::MetricsText() {
+  std::map<std::string, std::map<int, int64_t>> requests;
+  std::map<QueueKey, QueueCounters> counters;
+  std::set<std::pair<std::string, std::string>> scopes = {{"", ""}};
+  {
+    MutexLock lock(&metrics_mu_);
+    requests = requests_;
+    counters = counters_;
+    scopes.insert(scopes_.begin(), scopes_.end());
+  }
+  // Gauges: every queue of every (account, region) requests came from.
+  struct Gauge {
+    std::string account, region, queue;
+    std::string visible, not_visible, delayed;
+  };
+  std::vector<Gauge> gauges;
+  std::map<QueueKey, std::string> region_of;  // counters' "" region -> real
+  for (const auto& [account, region] : scopes) {
+    RequestContext ctx;
+    ctx.account = account;
+    ctx.region = region;
+    ctx.endpoint = "http://metrics";
+    absl::StatusOr<ListQueuesResult> list = sqs_.ListQueues(ctx, {});
+    if (!list.ok()) continue;
+    for (const std::string& url : list->queue_urls) {
+      absl::StatusOr<GetQueueAttributesResult> a = sqs_.GetQueueAttributes(
+          ctx, {.queue_url = url,
+                .attribute_names = {"QueueArn", "ApproximateNumberOfMessages",
+                                    "ApproximateNumberOfMessagesNotVisible",
+                                    "ApproximateNumberOfMessagesDelayed"}});
+      if (!a.ok()) continue;
+      // arn:aws:sqs:REGION:ACCOUNT:NAME
+      std::vector<std::string> arn =
+          absl::StrSplit(a->attributes["QueueArn"], ':');
+      if (arn.size() != 6) continue;
+      gauges.push_back({arn[4], arn[3], arn[5],
+                        a->attributes["ApproximateNumberOfMessages"],
+                        a->attributes["ApproximateNumberOfMessagesNotVisible"],
+                        a->attributes["ApproximateNumberOfMessagesDelayed"]});
+      region_of[{region, arn[4], arn[5]}] = arn[3];
+    }
+  }
+  std::string out;
+  auto header = [&](std::string_view name, std::string_view type,
+                    std::string_view help) {
+    absl::StrAppend(&out, "# HELP ", AsAbsl(name), " ", AsAbsl(help), "\n",
+                    "# TYPE ", AsAbsl(name), " ", AsAbsl(type), "\n");
+  };
+  struct GaugeField {
+    const char* name;
+    std::string Gauge::*field;
+    const char* help;
+  };
+  for (const GaugeField& g :
+       {GaugeField{"sqs_ApproximateNumberOfMessagesVisible", &Gauge::visible,
+                   "Messages available for retrieval (CloudWatch "
+                   "ApproximateNumberOfMessagesVisible)."},
+        GaugeField{"sqs_ApproximateNumberOfMessagesNotVisible",
+                   &Gauge::not_visible,
+                   "Messages in flight (CloudWatch "
+                   "ApproximateNumberOfMessagesNotVisible)."},
+        GaugeField{"sqs_ApproximateNumberOfMessagesDelayed", &Gauge::delayed,
+                   "Delayed messages (CloudWatch "
+                   "ApproximateNumberOfMessagesDelayed)."}}) {
+    header(g.name, "gauge", g.help);
+    for (const Gauge& q : gauges) {
+      absl::StrAppend(&out, g.name, QueueLabels(q.account, q.region, q.queue),
+                      " ", q.*(g.field), "\n");
+    }
+  }
+  struct CounterField {
+    const char* name;
+    int64_t QueueCounters::*field;
+    const char* help;
+  };
+  for (const CounterField& c :
+       {CounterField{"sqs_NumberOfMessagesSent_total", &QueueCounters::sent,
+                     "Messages sent through this gateway (CloudWatch "
+                     "NumberOfMessagesSent)."},
+        CounterField{"sqs_NumberOfMessagesReceived_total",
+                     &QueueCounters::received,
+                     "Messages returned by ReceiveMessage through this "
+                     "gateway (CloudWatch NumberOfMessagesReceived)."},
+        CounterField{"sqs_NumberOfMessagesDeleted_total",
+                     &QueueCounters::deleted,
+                     "Messages deleted through this gateway (CloudWatch "
+                     "NumberOfMessagesDeleted)."},
+        CounterField{"sqs_NumberOfEmptyReceives_total",
+                     &QueueCounters::empty_receives,
+                     "ReceiveMessage calls that returned no message "
+                     "(CloudWatch NumberOfEmptyReceives)."}}) {
+    header(c.name, "counter", c.help);
+    for (const auto& [key, counts] : counters) {
+      std::string region = key.region;
+      if (auto it = region_of.find(key); it != region_of.end()) {
+        region = it->second;
+      }
+      absl::StrAppend(&out, c.name, QueueLabels(key.account, region, key.name),
+                      " ", counts.*(c.field), "\n");
+    }
+  }
+  header("ferry_gateway_requests_total", "counter",
+         "Requests the gateway answered, by operation and HTTP status.");
+  for (const auto& [op, by_status] : requests) {
+    for (const auto& [status, n] : by_status) {
+      absl::StrAppend(&out,
+                      "ferry_gateway_requests_total{service=\"sqs\","
+                      "operation=\"",
+                      LabelValue(op), "\",status=\"", status, "\"} ", n, "\n");
+    }
+  }
+  return out;
 }
 
 }  // namespace ferry::gateway_internal

@@ -4,13 +4,18 @@
 #ifndef FERRY_GATEWAY_SQS_SERVICE_H_
 #define FERRY_GATEWAY_SQS_SERVICE_H_
 
+#include <cstdint>
 #include <functional>
+#include <map>
+#include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "ferry/gateway.h"
 #include "ferry/sqs.h"
+#include "ferry/sync.h"
 #include "http_message.h"
 
 namespace ferry::gateway_internal {
@@ -36,6 +41,11 @@ class SqsService : public Service {
   // True for requests in the JSON protocol (Content-Type x-amz-json-*).
   static bool IsJson(const HttpRequest& request);
 
+  // The Prometheus text (format 0.0.4) of GET /metrics: per queue, the
+  // CloudWatch gauges read from the broker and the CloudWatch counters of
+  // the traffic this gateway served, plus request counts per operation.
+  std::string MetricsText();
+
  private:
   // Prepare's work; fills `record` (when not null) as it learns the caller
   // and the operation.
@@ -45,6 +55,30 @@ class SqsService : public Service {
   const GatewayOptions& options_;
   ReceiveCancellation* cancellation_;
   Recorder recorder_;
+
+  // Traffic counters. Queues are keyed by (request region, account, name);
+  // the region is "" for the broker's default.
+  struct QueueKey {
+    std::string region, account, name;
+    friend bool operator<(const QueueKey& a, const QueueKey& b) {
+      return std::tie(a.region, a.account, a.name) <
+             std::tie(b.region, b.account, b.name);
+    }
+  };
+  struct QueueCounters {
+    int64_t sent = 0, received = 0, deleted = 0, empty_receives = 0;
+  };
+  // Records one answered request (and its message counts when it succeeded).
+  void Count(const std::string& op, int status, const RequestContext& ctx,
+             const std::string& queue_url, const QueueCounters& delta);
+  Mutex metrics_mu_;
+  std::map<QueueKey, QueueCounters> counters_ ABSL_GUARDED_BY(metrics_mu_);
+  // (account, region) pairs requests came from, to list their queues.
+  std::set<std::pair<std::string, std::string>> scopes_
+      ABSL_GUARDED_BY(metrics_mu_);
+  // operation -> HTTP status -> count
+  std::map<std::string, std::map<int, int64_t>> requests_
+      ABSL_GUARDED_BY(metrics_mu_);
 };
 
 }  // namespace ferry::gateway_internal

@@ -449,6 +449,59 @@ TEST_F(GatewayTest, RecordsRequestsWhenAsked) {
   EXPECT_TRUE(gateway_->RecordedRequests().empty());
 }
 
+TEST_F(GatewayTest, MetricsInPrometheusTextWithCloudWatchNames) {
+  Client c(port_);
+  std::string url = CreateQueueJson(c, "metered");
+  for (int i = 0; i < 3; ++i) {
+    c.Json10("SendMessage", {{"QueueUrl", url}, {"MessageBody", "m"}});
+  }
+  Response got = c.Json10("ReceiveMessage", {{"QueueUrl", url}});
+  c.Json10("DeleteMessage",
+           {{"QueueUrl", url},
+            {"ReceiptHandle", got.JsonBody()["Messages"][0]["ReceiptHandle"]}});
+  c.Json10("ReceiveMessage", {{"QueueUrl", url},
+                              {"VisibilityTimeout", 0},
+                              {"MaxNumberOfMessages", 10}});
+  c.Json10("GetQueueUrl", {{"QueueName", "nope"}});
+  // Another account's queue, seen through its requests.
+  c.Json10("CreateQueue", {{"QueueName", "elsewhere"}},
+           {{"Authorization",
+             "AWS4-HMAC-SHA256 Credential=123456789012/20260101/eu-west-1/"
+             "sqs/aws4_request, SignedHeaders=host, Signature=00"}});
+
+  Response m = c.Send(http::verb::get, "/metrics", {}, "");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_EQ(m.Header("content-type"),
+            "text/plain; version=0.0.4; charset=utf-8");
+  const std::string labels =
+      R"({account="000000000000",region="us-east-1",queue="metered"})";
+  EXPECT_THAT(m.body, HasSubstr("# TYPE sqs_ApproximateNumberOfMessagesVisible "
+                                "gauge\n"));
+  EXPECT_THAT(m.body, HasSubstr("sqs_ApproximateNumberOfMessagesVisible" +
+                                labels + " 2\n"));
+  EXPECT_THAT(m.body, HasSubstr("sqs_ApproximateNumberOfMessagesNotVisible" +
+                                labels + " 0\n"));
+  EXPECT_THAT(m.body,
+              HasSubstr("sqs_NumberOfMessagesSent_total" + labels + " 3\n"));
+  EXPECT_THAT(m.body, HasSubstr("sqs_NumberOfMessagesReceived_total" + labels +
+                                " 3\n"));
+  EXPECT_THAT(m.body,
+              HasSubstr("sqs_NumberOfMessagesDeleted_total" + labels + " 1\n"));
+  EXPECT_THAT(m.body,
+              HasSubstr("sqs_NumberOfEmptyReceives_total" + labels + " 0\n"));
+  EXPECT_THAT(
+      m.body,
+      HasSubstr(
+          "sqs_ApproximateNumberOfMessagesVisible{account="
+          "\"123456789012\",region=\"eu-west-1\",queue=\"elsewhere\"} 0"));
+  EXPECT_THAT(m.body,
+              HasSubstr("ferry_gateway_requests_total{service=\"sqs\","
+                        "operation=\"SendMessage\",status=\"200\"} 3\n"));
+  EXPECT_THAT(m.body,
+              HasSubstr("ferry_gateway_requests_total{service=\"sqs\","
+                        "operation=\"GetQueueUrl\",status=\"400\"} 1\n"));
+}
+
 TEST_F(GatewayTest, ErrorShapesPerProtocol) {
   Client c(port_);
   Response json = c.Json10("GetQueueUrl", {{"QueueName", "nope"}});
