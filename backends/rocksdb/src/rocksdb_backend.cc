@@ -85,6 +85,7 @@ class ManualRecovery : public rocksdb::EventListener {
 };
 
 constexpr uint64_t kSeqReservation = 4096;
+constexpr std::pair<uint64_t, uint64_t> kNoFloor{UINT64_MAX, UINT64_MAX};
 
 struct Queue {
   QueueRecord record;
@@ -94,8 +95,10 @@ struct Queue {
   uint64_t reserved_seq = 1;
   // No live message has a sequence below head_seq ('M' scans start here).
   uint64_t head_seq = 1;
-  // Standard queues: no 'R' entry has an ordered time below ready_floor.
-  uint64_t ready_floor = 0;
+  // Standard queues: no 'R' entry is below (ordered time, seq) ready_floor,
+  // so scans start there instead of wading through the tombstones of the
+  // entries already consumed.
+  std::pair<uint64_t, uint64_t> ready_floor{0, 0};
   // Messages received at least once and not deleted (the 'S' records).
   absl::btree_map<uint64_t, LeaseState> leased;
   // The same, by deadline.
@@ -453,7 +456,7 @@ absl::Status RocksDbBackend::LoadQueueLocked(Queue* q) {
     const std::string upper = Successor(lower);
     std::unique_ptr<rocksdb::Iterator> it = NewIterator(lower, upper, &lo, &hi);
     it->SeekToFirst();
-    q->ready_floor = UINT64_MAX;
+    q->ready_floor = kNoFloor;
     if (it->Valid()) {
       QueueId qid;
       uint64_t t, seq;
@@ -462,7 +465,7 @@ absl::Status RocksDbBackend::LoadQueueLocked(Queue* q) {
               &seq)) {
         return Corrupt("ready key");
       }
-      q->ready_floor = t;
+      q->ready_floor = {t, seq};
     }
     FERRY_RDB_RETURN_IF_ERROR(ToStatus(it->status(), "scan ready index"));
   }
@@ -621,7 +624,7 @@ absl::StatusOr<QueueRecord> RocksDbBackend::CreateQueue(
     ++next_queue_id_;
     auto q = std::make_unique<Queue>();
     q->record = record;
-    q->ready_floor = UINT64_MAX;
+    q->ready_floor = kNoFloor;
     by_key_[record.key] = record.id;
     queues_[record.id] = std::move(q);
   }
@@ -713,7 +716,7 @@ void RocksDbBackend::AppendLocked(Queue* q, StoredMessage m,
   if (!q->record.fifo) {
     const uint64_t t = rc::OrderedTime(m.visible_at);
     b->Put(S(rc::ReadyKey(id, t, seq)), rocksdb::Slice());
-    q->ready_floor = std::min(q->ready_floor, t);
+    q->ready_floor = std::min(q->ready_floor, {t, seq});
   }
   if (q->next_seq > q->reserved_seq) {
     q->reserved_seq = q->next_seq + kSeqReservation;
@@ -794,7 +797,9 @@ absl::StatusOr<absl::Time> RocksDbBackend::FirstReadyAfterLocked(
   const QueueId id = q->record.id;
   uint64_t from = rc::OrderedTime(now) + 1;
   if (from == 0) return absl::InfiniteFuture();
-  std::string lower = rc::ReadyKey(id, std::max(from, q->ready_floor), 0);
+  std::pair<uint64_t, uint64_t> start =
+      std::max(std::pair<uint64_t, uint64_t>{from, 0}, q->ready_floor);
+  std::string lower = rc::ReadyKey(id, start.first, start.second);
   std::string upper = rc::QueueKey(rc::kReadyTag, id + 1);
   rocksdb::Slice lo, hi;
   std::unique_ptr<rocksdb::Iterator> it = NewIterator(lower, upper, &lo, &hi);
@@ -958,14 +963,16 @@ absl::StatusOr<QueueStore::LeaseResult> RocksDbBackend::Lease(
         }
       }
       // 2. Never-received messages whose delay has ended, by visibility time.
-      if (!stop && result.leases.size() < max && q->ready_floor != UINT64_MAX &&
-          q->ready_floor <= rc::OrderedTime(p.now)) {
-        std::string lower = rc::ReadyKey(id, q->ready_floor, 0);
+      if (!stop && result.leases.size() < max &&
+          q->ready_floor.first <= rc::OrderedTime(p.now)) {
+        std::string lower =
+            rc::ReadyKey(id, q->ready_floor.first, q->ready_floor.second);
         std::string upper = rc::ReadyKey(id, rc::OrderedTime(p.now) + 1, 0);
         rocksdb::Slice lo, hi;
         std::unique_ptr<rocksdb::Iterator> it =
             NewIterator(lower, upper, &lo, &hi);
-        uint64_t last_t = q->ready_floor;
+        // The first entry not consumed yet.
+        std::pair<uint64_t, uint64_t> next = q->ready_floor;
         bool exhausted = true;
         for (it->SeekToFirst(); it->Valid(); it->Next()) {
           if (result.leases.size() >= max) {
@@ -979,7 +986,7 @@ absl::StatusOr<QueueStore::LeaseResult> RocksDbBackend::Lease(
                   &t, &seq)) {
             return Corrupt("ready key");
           }
-          last_t = t;
+          next = {t, seq};
           StoredMessage m;
           bool found = false;
           FERRY_RDB_RETURN_IF_ERROR(GetMessageLocked(q, seq, &m, &found));
@@ -988,11 +995,15 @@ absl::StatusOr<QueueStore::LeaseResult> RocksDbBackend::Lease(
             exhausted = false;
             break;
           }
+          next = {t, seq + 1};
         }
         FERRY_RDB_RETURN_IF_ERROR(ToStatus(it->status(), "scan ready index"));
-        // Every entry below last_t is gone; below now+1 too if exhausted.
-        q->ready_floor =
-            exhausted ? std::max(last_t, rc::OrderedTime(p.now) + 1) : last_t;
+        // Every entry below `next` is gone; below now+1 too if exhausted.
+        q->ready_floor = exhausted
+                             ? std::max(next,
+                                        std::pair<uint64_t, uint64_t>{
+                                            rc::OrderedTime(p.now) + 1, 0})
+                             : next;
       }
       if (!any_eligible && p.max_in_flight > 0 &&
           in_flight >= p.max_in_flight) {
@@ -1197,7 +1208,7 @@ absl::Status RocksDbBackend::Purge(QueueId queue) {
     q->leased.clear();
     q->by_deadline.clear();
     q->head_seq = q->next_seq;
-    q->ready_floor = UINT64_MAX;
+    q->ready_floor = kNoFloor;
   }
   return WaitDurable(ticket);
 }
