@@ -20,7 +20,12 @@
 // key id is taken as the account id, anything else is the broker's default.
 // Queue URLs in responses are built from the request's Host header.
 //
-// Also served: GET /health (200, {"status":"ok"}).
+// Also served: GET /health (200, {"status":"ok"}) and GET /metrics
+// (Prometheus text: per queue the CloudWatch gauges
+// sqs_ApproximateNumberOfMessages{Visible,NotVisible,Delayed} and counters of
+// this gateway's traffic sqs_NumberOfMessages{Sent,Received,Deleted}_total and
+// sqs_NumberOfEmptyReceives_total, labelled account/region/queue; and
+// ferry_gateway_requests_total by operation and HTTP status).
 //
 // Thread safety: Start() and Stop() must not race each other; endpoint() and
 // port() may be called from any thread once Start() returned.
