@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -69,12 +70,17 @@ class BlockingPool {
         queue_.push_back(std::move(fn));
         // Each idle thread takes one queued call; start a thread for any
         // call beyond those.
+        bool started = false;
         if (static_cast<int>(queue_.size()) > idle_ &&
             static_cast<int>(threads_.size()) < max_threads_) {
-          threads_.emplace_back([this] { Loop(); });
-        } else {
-          cv_.Signal();
+          try {
+            threads_.emplace_back([this] { Loop(); });
+            started = true;
+          } catch (const std::system_error&) {
+            // Out of threads: the call waits for a running one.
+          }
         }
+        if (!started) cv_.Signal();
         return;
       }
     }

@@ -21,6 +21,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -265,10 +266,20 @@ Json ToJson(const ParamNode& node) {
   return out;
 }
 
-Json QueryParamsToJson(
+// SQS's deepest parameter is
+// SendMessageBatchRequestEntry.N.MessageAttribute.M.Value.StringValue (6
+// parts); deeper names are refused, which also bounds the recursion below.
+constexpr int kMaxParamDepth = 8;
+
+absl::StatusOr<Json> QueryParamsToJson(
     const std::vector<std::pair<std::string, std::string>>& params) {
   ParamNode root;
   for (const auto& [key, value] : params) {
+    if (std::count(key.begin(), key.end(), '.') >= kMaxParamDepth) {
+      return SqsError("InvalidParameterValueException",
+                      absl::StrCat("The parameter name ", key.substr(0, 256),
+                                   " is not valid."));
+    }
     ParamNode* node = &root;
     size_t pos = 0;
     while (true) {
@@ -1103,7 +1114,9 @@ PreparedCall SqsService::PrepareCall(HttpRequest& request,
       return fail(SqsError("MissingRequiredParameterException",
                            "The request must contain the parameter Action."));
     }
-    in = QueryParamsToJson(members);
+    absl::StatusOr<Json> params_json = QueryParamsToJson(members);
+    if (!params_json.ok()) return fail(params_json.status());
+    in = *std::move(params_json);
   }
 
   if (record != nullptr) record->operation = op;

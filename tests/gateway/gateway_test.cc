@@ -529,6 +529,17 @@ TEST_F(GatewayTest, ErrorShapesPerProtocol) {
   Response no_action = c.Query("Version=2012-11-05");
   EXPECT_THAT(no_action.body, HasSubstr("<Code>MissingParameter</Code>"));
 
+  std::string deep = "Action=ListQueues&a";
+  for (int i = 0; i < 100000; ++i) deep += ".a";
+  Response too_deep = c.Query(deep + "=1");
+  EXPECT_THAT(too_deep.body, HasSubstr("<Code>InvalidParameterValue</Code>"));
+  Response deep_json =
+      c.Send(http::verb::post, "/",
+             {{"Content-Type", "application/x-amz-json-1.0"},
+              {"X-Amz-Target", "AmazonSQS.ListQueues"}},
+             std::string(100000, '[') + std::string(100000, ']'));
+  EXPECT_EQ(deep_json.status, 400);
+
   Response bad_json = c.Send(http::verb::post, "/",
                              {{"Content-Type", "application/x-amz-json-1.0"},
                               {"X-Amz-Target", "AmazonSQS.ListQueues"}},
