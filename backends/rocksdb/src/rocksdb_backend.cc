@@ -272,6 +272,7 @@ class RocksDbBackend final : public Backend,
   // Set by a failed write or sync; from then on fsyncs go through the write
   // thread (see WaitDurable).
   std::atomic<bool> write_failed_{false};
+  std::atomic<bool> syncwal_unsupported_{false};
 
   // Group commit: tickets count writes; synced_ is the last ticket an fsync
   // covered.
@@ -534,11 +535,16 @@ absl::Status RocksDbBackend::WaitDurable(uint64_t ticket) {
       std::shared_lock<std::shared_mutex> db_lock(db_mu_);
       if (db_ == nullptr) {
         // Reopening after a failure; the caller sees an error.
-      } else if (!write_failed_.load(std::memory_order_acquire)) {
+      } else if (!write_failed_.load(std::memory_order_acquire) &&
+                 !syncwal_unsupported_.load(std::memory_order_acquire) &&
+                 !(s = db_->SyncWAL()).IsNotSupported()) {
         // SyncWAL() fsyncs the WAL without blocking writers, so the writes
         // made during this fsync are all covered by the next one.
-        s = db_->SyncWAL();
       } else {
+        // SyncWAL() is not supported by every Env (RocksDB's MemEnv).
+        if (s.IsNotSupported()) {
+          syncwal_unsupported_.store(true, std::memory_order_release);
+        }
         // After a failed write: an empty batch written with sync=true goes
         // through RocksDB's write thread, which refuses it while the
         // database is stopped instead of syncing a log that a failed write
