@@ -1,7 +1,8 @@
 // `ferry serve [--host H] [--port P] [--strict] [--credential K:S[:A]]...
 //              [--data-dir DIR]`
 //
-// Opens an in-memory broker (AWS's waits and quotas with --strict), serves
+// Opens a broker, in memory or, with --data-dir, on the RocksDB backend
+// (when the build has it), with AWS's waits and quotas under --strict, serves
 // it with the AWS wire gateway, prints the endpoint URL on a line of its own
 // to stdout once it accepts connections, and runs until SIGINT or SIGTERM,
 // when it drains in-flight requests and exits 0.
@@ -27,6 +28,9 @@
 #ifdef FERRY_HAVE_GATEWAY
 #include "ferry/gateway.h"
 #endif
+#ifdef FERRY_HAVE_ROCKSDB
+#include "ferry/rocksdb_backend.h"
+#endif
 
 namespace ferry_tools {
 namespace {
@@ -44,7 +48,8 @@ constexpr std::string_view kServeUsage =
     "                  serve only requests signed (SigV4) with this access "
     "key\n"
     "                  (repeatable); ACCOUNT is the account they act in\n"
-    "  --data-dir DIR  keep queues in DIR (needs the RocksDB backend)\n"
+    "  --data-dir DIR  keep queues in DIR on the RocksDB backend (durable;\n"
+    "                  default: in memory)\n"
     "\n"
     "Prints the endpoint URL once ready; SIGINT/SIGTERM drain and exit 0.\n";
 
@@ -101,12 +106,14 @@ int RunServe(int argc, char** argv) {
                    "'");
     }
   }
+#ifndef FERRY_HAVE_ROCKSDB
   if (!data_dir.empty()) {
     std::cerr << "ferry serve: --data-dir needs the RocksDB backend, which "
-                 "this build of ferry does not include yet; omit it to serve "
-                 "from memory\n";
+                 "this build of ferry does not include (configure with "
+                 "FERRY_WITH_ROCKSDB=ON); omit it to serve from memory\n";
     return 2;
   }
+#endif
 #ifndef FERRY_HAVE_GATEWAY
   std::cerr << "ferry serve: this build of ferry has no gateway (configure "
                "with FERRY_WITH_GATEWAY=ON and Boost's headers installed)\n";
@@ -122,8 +129,24 @@ int RunServe(int argc, char** argv) {
 
   ferry::BrokerOptions options;
   options.strict.enabled = strict;
+  std::unique_ptr<ferry::Backend> backend;
+#ifdef FERRY_HAVE_ROCKSDB
+  if (!data_dir.empty()) {
+    ferry::RocksDbBackendOptions rocksdb_options;
+    rocksdb_options.path = data_dir;
+    absl::StatusOr<std::unique_ptr<ferry::Backend>> opened =
+        ferry::OpenRocksDbBackend(rocksdb_options);
+    if (!opened.ok()) {
+      std::cerr << "ferry serve: cannot open " << data_dir << ": "
+                << opened.status() << "\n";
+      return 1;
+    }
+    backend = *std::move(opened);
+  }
+#endif
+  if (backend == nullptr) backend = ferry::NewMemoryBackend();
   absl::StatusOr<std::unique_ptr<ferry::Broker>> broker =
-      ferry::Broker::Open(options, ferry::NewMemoryBackend());
+      ferry::Broker::Open(options, std::move(backend));
   if (!broker.ok()) {
     std::cerr << "ferry serve: cannot open a broker: " << broker.status()
               << "\n";
@@ -146,7 +169,8 @@ int RunServe(int argc, char** argv) {
   }
   std::cout << *url << std::endl;
   std::cerr << "ferry serve: SQS (JSON and Query protocols) at " << *url
-            << " (in memory" << (strict ? ", strict" : "")
+            << (data_dir.empty() ? " (in memory" : " (RocksDB in " + data_dir)
+            << (strict ? ", strict" : "")
             << (credentials.empty() ? "" : ", signatures verified")
             << "); Ctrl-C stops\n";
   int signal = 0;

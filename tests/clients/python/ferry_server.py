@@ -27,6 +27,9 @@ class FerryServer:
         line = self.process.stdout.readline().strip()
         if not line.startswith("http://"):
             self.process.kill()
+            self.process.wait()
+            self.process.stdout.close()
+            self.process = None
             raise RuntimeError(f"ferry serve printed {line!r}, not a URL")
         self.url = line
         return self

@@ -17,6 +17,7 @@ import hashlib
 import os
 import struct
 import sys
+import tempfile
 import threading
 import traceback
 
@@ -266,6 +267,34 @@ def long_poll(sqs):
 SCENARIOS = [lifecycle, send_receive_delete, fifo, dead_letter, long_poll]
 
 
+def durable(ferry_binary):
+    """`ferry serve --data-dir`: messages survive a restart (RocksDB builds)."""
+    with tempfile.TemporaryDirectory() as data_dir:
+        try:
+            server = FerryServer(ferry_binary, ["--data-dir", data_dir]).__enter__()
+        except RuntimeError:
+            print("skip durable (this ferry has no RocksDB backend)")
+            return False
+        try:
+            sqs = boto3.client("sqs", endpoint_url=server.url, region_name="us-east-1",
+                               aws_access_key_id="test", aws_secret_access_key="test")
+            url = sqs.create_queue(QueueName="durable")["QueueUrl"]
+            sqs.send_message(QueueUrl=url, MessageBody="kept across restarts",
+                             MessageAttributes={"a": {"DataType": "String",
+                                                      "StringValue": "b"}})
+        finally:
+            server.stop()
+        with FerryServer(ferry_binary, ["--data-dir", data_dir]) as server:
+            sqs = boto3.client("sqs", endpoint_url=server.url, region_name="us-east-1",
+                               aws_access_key_id="test", aws_secret_access_key="test")
+            url = sqs.get_queue_url(QueueName="durable")["QueueUrl"]
+            got = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"])
+            m = got["Messages"][0]
+            expect(m["Body"] == "kept across restarts", m)
+            expect(m["MD5OfMessageAttributes"] == md5_attributes(
+                {"a": {"DataType": "String", "StringValue": "b"}}), m)
+
+
 def signatures(ferry_binary):
     """`ferry serve --credential`: botocore's signatures verify, others fail."""
     key, secret = "AKIDFERRYTEST", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -306,13 +335,14 @@ def main():
                 failed += 1
                 print(f"FAIL {scenario.__name__}")
                 traceback.print_exc()
-    try:
-        signatures(args.ferry)
-        print("ok   signatures")
-    except Exception:
-        failed += 1
-        print("FAIL signatures")
-        traceback.print_exc()
+    for scenario in (signatures, durable):
+        try:
+            if scenario(args.ferry) is not False:
+                print(f"ok   {scenario.__name__}")
+        except Exception:
+            failed += 1
+            print(f"FAIL {scenario.__name__}")
+            traceback.print_exc()
     return 1 if failed else 0
 
 
