@@ -38,9 +38,9 @@ internal::OutgoingMessage Outgoing(std::string_view body,
   return m;
 }
 
-ReceivedMessage ToReceived(QueueStore::LeasedMessage&& lease) {
+// Fills `r` (default-constructed) in place: no temporary to move and destroy.
+void ToReceived(QueueStore::LeasedMessage&& lease, ReceivedMessage& r) {
   StoredMessage& s = lease.message;
-  ReceivedMessage r;
   r.message_id = s.message_id;
   r.body = std::move(s.body);
   r.receipt = std::move(lease.receipt);
@@ -52,7 +52,6 @@ ReceivedMessage ToReceived(QueueStore::LeasedMessage&& lease) {
   r.deduplication_id = std::move(s.deduplication_id);
   r.sequence_number = s.sequence_number;
   r.dead_letter_source_arn = std::move(s.dead_letter_source_arn);
-  return r;
 }
 
 }  // namespace
@@ -161,8 +160,9 @@ absl::StatusOr<std::vector<ReceivedMessage>> Queue::Receive(
                          state_->engine()->Receive(*state_, p));
   std::vector<ReceivedMessage> out;
   out.reserve(leases.size());
-  for (QueueStore::LeasedMessage& l : leases)
-    out.push_back(ToReceived(std::move(l)));
+  for (QueueStore::LeasedMessage& l : leases) {
+    ToReceived(std::move(l), out.emplace_back());
+  }
   return out;
 }
 
@@ -222,7 +222,7 @@ absl::StatusOr<std::vector<PeekedMessage>> Queue::Peek(size_t limit) {
   std::vector<PeekedMessage> out;
   for (QueueStore::PeekedMessage& p : peeked) {
     PeekedMessage m;
-    m.message = ToReceived({std::move(p.message), ""});
+    ToReceived({std::move(p.message), ""}, m.message);
     m.state = p.state == QueueStore::MessageState::kVisible
                   ? PeekedMessage::State::kVisible
               : p.state == QueueStore::MessageState::kInFlight
@@ -285,7 +285,8 @@ struct Consumer::Impl : internal::ConsumerRegistry::Member {
       absl::StatusOr<std::vector<ReceivedMessage>> batch;
       if (leases.ok()) {
         batch.emplace();
-        for (auto& l : *leases) batch->push_back(ToReceived(std::move(l)));
+        batch->reserve(leases->size());
+        for (auto& l : *leases) ToReceived(std::move(l), batch->emplace_back());
       } else {
         batch = leases.status();
       }

@@ -419,9 +419,31 @@ ReceiptStatus StandardQueue::Locate(std::string_view receipt, uint32_t* shard,
   return ReceiptStatus::kOk;
 }
 
+ReceiptStatus StandardQueue::AckLocked(Shard& sh, uint32_t local,
+                                       uint32_t stamp, bool require_live_lease,
+                                       int64_t now) {
+  if (sh.dead) return ReceiptStatus::kGone;
+  if (local >= sh.slab.size()) return ReceiptStatus::kMalformed;
+  Slot& s = sh.slab[local];
+  // A free slot may be being refilled by the producer: read no more of it.
+  if (LoadState(s) == SlotState::kFree) return ReceiptStatus::kGone;
+  const ReceiptStatus status = Judge(s, stamp, require_live_lease, now);
+  if (status == ReceiptStatus::kOk) FreeLocked(sh, local);
+  return status;
+}
+
 void StandardQueue::Ack(const QueueStore::AckParams& p) {
   // Only a live-lease check reads the time.
   const int64_t now = p.require_live_lease ? ToNanos(p.now) : 0;
+  if (p.receipts.size() == 1) {  // the common single Delete, kept short
+    uint32_t shard = 0, local = 0, stamp = 0;
+    p.statuses[0] = Locate(p.receipts[0], &shard, &local, &stamp);
+    if (p.statuses[0] != ReceiptStatus::kOk) return;
+    Shard& sh = shards_[shard];
+    MutexLock lock(&sh.mu);
+    p.statuses[0] = AckLocked(sh, local, stamp, p.require_live_lease, now);
+    return;
+  }
   constexpr size_t kChunk = 16;
   uint32_t shard[kChunk], local[kChunk], stamp[kChunk];
   for (size_t base = 0; base < p.receipts.size(); base += kChunk) {
@@ -446,20 +468,9 @@ void StandardQueue::Ack(const QueueStore::AckParams& p) {
       Shard& sh = shards_[shard[i]];
       MutexLock lock(&sh.mu);
       for (; i < end; ++i) {
-        ReceiptStatus& status = statuses[i];
-        if (status != ReceiptStatus::kOk) continue;
-        if (sh.dead) {
-          status = ReceiptStatus::kGone;
-        } else if (local[i] >= sh.slab.size()) {
-          status = ReceiptStatus::kMalformed;
-        } else if (LoadState(sh.slab[local[i]]) == SlotState::kFree) {
-          status =
-              ReceiptStatus::kGone;  // perhaps being refilled: read no more
-        } else {
-          status =
-              Judge(sh.slab[local[i]], stamp[i], p.require_live_lease, now);
-          if (status == ReceiptStatus::kOk) FreeLocked(sh, local[i]);
-        }
+        if (statuses[i] != ReceiptStatus::kOk) continue;
+        statuses[i] =
+            AckLocked(sh, local[i], stamp[i], p.require_live_lease, now);
       }
     }
   }

@@ -165,6 +165,10 @@ class StandardQueue final : public QueueBase {
   // Drops messages past retention if the shard may hold any.
   void ExpireRetentionLocked(Shard& sh, absl::Time cutoff)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(sh.alloc_mu, sh.mu);
+  // Deletes the message a located receipt names, if the receipt is good.
+  ReceiptStatus AckLocked(Shard& sh, uint32_t local, uint32_t stamp,
+                          bool require_live_lease, int64_t now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(sh.mu);
   // Locates a receipt of this queue: kOk with *shard and *local set.
   ReceiptStatus Locate(std::string_view receipt, uint32_t* shard,
                        uint32_t* local, uint32_t* stamp) const;
