@@ -310,6 +310,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // response, the rest of the request is read and dropped before closing,
   // so that the client sees the response rather than a reset.
   void Respond(HttpResponse r, bool keep_alive, bool linger = false) {
+    if (r.drop_connection) {
+      busy_ = false;
+      return Close();
+    }
     const bool close = !keep_alive || server_->stopping.load();
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(parser_->get().version() == 10 ? 10 : 11);
@@ -380,6 +384,10 @@ class Gateway::Impl {
     if (started_) return absl::FailedPreconditionError("already started");
     started_ = true;
     state_ = std::make_unique<ServerState>(options_, broker_.sqs());
+    for (auto& [fault, times] : pending_faults_) {
+      state_->sqs_service.InjectFault(fault, times);
+    }
+    pending_faults_.clear();
     const int threads = options_.io_threads < 1 ? 1 : options_.io_threads;
     ioc_.emplace(threads);
     boost::system::error_code ec;
@@ -459,6 +467,18 @@ class Gateway::Impl {
     state_->records.clear();
   }
 
+  void InjectFault(const InjectedFault& fault, int times) {
+    if (state_ == nullptr) {
+      pending_faults_.emplace_back(fault, times);
+      return;
+    }
+    state_->sqs_service.InjectFault(fault, times);
+  }
+  void ClearFaults() {
+    pending_faults_.clear();
+    if (state_ != nullptr) state_->sqs_service.ClearFaults();
+  }
+
  private:
   void Accept() {
     acceptor_->async_accept(
@@ -493,6 +513,7 @@ class Gateway::Impl {
   std::vector<std::thread> threads_;
   std::string endpoint_;
   uint16_t port_ = 0;
+  std::vector<std::pair<InjectedFault, int>> pending_faults_;
 };
 
 Gateway::Gateway(Broker& broker, GatewayOptions options)
@@ -507,5 +528,9 @@ std::vector<RecordedRequest> Gateway::RecordedRequests() const {
   return impl_->RecordedRequests();
 }
 void Gateway::ClearRecordedRequests() { impl_->ClearRecordedRequests(); }
+void Gateway::InjectFault(const InjectedFault& fault, int times) {
+  impl_->InjectFault(fault, times);
+}
+void Gateway::ClearFaults() { impl_->ClearFaults(); }
 
 }  // namespace ferry

@@ -36,6 +36,8 @@ struct HttpResponse {
   std::string body;
   // Not sent: the error's code for request records ("" on success).
   std::string error_code;
+  // Close the connection without sending anything (fault injection).
+  bool drop_connection = false;
 };
 
 // A decoded request, ready to run. `run` performs the operation and encodes

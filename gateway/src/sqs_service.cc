@@ -1127,6 +1127,22 @@ PreparedCall SqsService::PrepareCall(HttpRequest& request,
                                                        "this endpoint.")));
   }
   const Operation& operation = it->second;
+  if (std::optional<InjectedFault> fault = TakeFault(op)) {
+    HttpResponse response;
+    if (fault->drop_connection) {
+      response.drop_connection = true;
+    } else {
+      WireError e{fault->error, fault->error, fault->http_status,
+                  fault->http_status < 500, fault->message};
+      if (std::optional<AwsErrorInfo> aws =
+              FindAwsError(AwsService::kSqs, fault->error)) {
+        e = {std::string(aws->shape), std::string(aws->query_code),
+             aws->http_status, aws->sender_fault, fault->message};
+      }
+      response = ErrorResponse(protocol, request_id, std::move(e));
+    }
+    return Immediate(std::move(response));
+  }
   // The queue may be named by the request path (/<account>/<name>), as the
   // Java SDK v1 and the Query protocol's documentation do.
   std::string_view path = TargetPath(request.target);
@@ -1185,6 +1201,28 @@ PreparedCall SqsService::PrepareCall(HttpRequest& request,
     return SuccessResponse(protocol, op, operation, request_id, result);
   };
   return call;
+}
+
+void SqsService::InjectFault(const InjectedFault& fault, int times) {
+  if (times <= 0) return;
+  MutexLock lock(&faults_mu_);
+  faults_.emplace_back(fault, times);
+}
+
+void SqsService::ClearFaults() {
+  MutexLock lock(&faults_mu_);
+  faults_.clear();
+}
+
+std::optional<InjectedFault> SqsService::TakeFault(const std::string& op) {
+  MutexLock lock(&faults_mu_);
+  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
+    if (!it->first.operation.empty() && it->first.operation != op) continue;
+    InjectedFault fault = it->first;
+    if (--it->second == 0) faults_.erase(it);
+    return fault;
+  }
+  return std::nullopt;
 }
 
 void SqsService::Count(const std::string& op, int status,

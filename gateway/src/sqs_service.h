@@ -5,8 +5,10 @@
 #define FERRY_GATEWAY_SQS_SERVICE_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -46,6 +48,9 @@ class SqsService : public Service {
   // the traffic this gateway served, plus request counts per operation.
   std::string MetricsText();
 
+  void InjectFault(const InjectedFault& fault, int times);
+  void ClearFaults();
+
  private:
   // Prepare's work; fills `record` (when not null) as it learns the caller
   // and the operation.
@@ -71,6 +76,11 @@ class SqsService : public Service {
   // Records one answered request (and its message counts when it succeeded).
   void Count(const std::string& op, int status, const RequestContext& ctx,
              const std::string& queue_url, const QueueCounters& delta);
+  // The first queued fault for `op`, consumed; nullopt if none applies.
+  std::optional<InjectedFault> TakeFault(const std::string& op);
+  Mutex faults_mu_;
+  std::deque<std::pair<InjectedFault, int>> faults_ ABSL_GUARDED_BY(faults_mu_);
+
   Mutex metrics_mu_;
   std::map<QueueKey, QueueCounters> counters_ ABSL_GUARDED_BY(metrics_mu_);
   // (account, region) pairs requests came from, to list their queues.

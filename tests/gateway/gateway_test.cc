@@ -502,6 +502,42 @@ TEST_F(GatewayTest, MetricsInPrometheusTextWithCloudWatchNames) {
                         "operation=\"GetQueueUrl\",status=\"400\"} 1\n"));
 }
 
+TEST_F(GatewayTest, InjectedFaultsAreReturnedInOrderThenServingResumes) {
+  Client c(port_);
+  std::string url = CreateQueueJson(c, "faulty");
+  gateway_->InjectFault(
+      {.operation = "SendMessage", .error = "RequestThrottled"}, 2);
+  gateway_->InjectFault({.error = "ServiceUnavailable"});
+  Json send = {{"QueueUrl", url}, {"MessageBody", "m"}};
+  for (int i = 0; i < 2; ++i) {
+    Response r = c.Json10("SendMessage", send);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(r.Header("x-amzn-query-error"), "RequestThrottled;Sender");
+  }
+  // The next fault applies to any operation; the Query shape too.
+  Response q = c.Query("Action=ListQueues");
+  EXPECT_EQ(q.status, 503);
+  EXPECT_THAT(q.body, HasSubstr("<Type>Receiver</Type><Code>"
+                                "ServiceUnavailable</Code>"));
+  EXPECT_EQ(c.Json10("SendMessage", send).status, 200);
+
+  gateway_->InjectFault(
+      {.operation = "ReceiveMessage", .drop_connection = true});
+  Client d(port_);
+  d.WriteRaw(
+      "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0"
+      "\r\nX-Amz-Target: AmazonSQS.ReceiveMessage\r\nContent-Length: 2\r\n"
+      "\r\n{}");
+  EXPECT_EQ(d.ReadToClose(), "");
+  // Nothing was received: the message is still there.
+  Response got = c.Json10("ReceiveMessage", {{"QueueUrl", url}});
+  EXPECT_EQ(got.JsonBody()["Messages"][0]["Body"], "m");
+
+  gateway_->InjectFault({.error = "InternalFailure"}, 5);
+  gateway_->ClearFaults();
+  EXPECT_EQ(c.Json10("ListQueues", Json::object()).status, 200);
+}
+
 TEST_F(GatewayTest, ErrorShapesPerProtocol) {
   Client c(port_);
   Response json = c.Json10("GetQueueUrl", {{"QueueName", "nope"}});

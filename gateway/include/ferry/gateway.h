@@ -84,6 +84,22 @@ struct RecordedRequest {
   std::string error_code{};
 };
 
+// A failure the gateway returns instead of serving a request (test support):
+// an AWS error, or a connection closed without an answer.
+struct InjectedFault {
+  // The operation it applies to, e.g. "SendMessage"; empty: any.
+  std::string operation{};
+  // The error's shape or code in SQS's error table (e.g. "RequestThrottled",
+  // "ServiceUnavailable", "InternalFailure", "QueueDoesNotExist"); its HTTP
+  // status and Query code come from the table. An unknown name is sent with
+  // `http_status` and itself as code.
+  std::string error{};
+  int http_status = 500;
+  std::string message = "Injected by the ferry gateway.";
+  // Close the connection without a response instead.
+  bool drop_connection = false;
+};
+
 struct GatewayOptions {
   // Interface to bind. The default serves only this machine.
   std::string host = "127.0.0.1";
@@ -138,6 +154,11 @@ class FERRY_EXPORT Gateway {
   // response is sent, so a client that got a response finds it here.
   std::vector<RecordedRequest> RecordedRequests() const;
   void ClearRecordedRequests();
+
+  // Queues `fault` for the next `times` requests it applies to; faults are
+  // used in the order they were injected. Works before and after Start().
+  void InjectFault(const InjectedFault& fault, int times = 1);
+  void ClearFaults();
 
  private:
   class Impl;
