@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the `ferry` program (Release, build/release) and runs `ferry demo`:
-# it creates a queue, sends, receives and deletes a message, and prints each step.
+# Builds the `ferry` program (Release, build/release) and runs its main job,
+# `ferry serve`: SQS over the AWS wire protocols on an in-memory broker, at
+# http://127.0.0.1:4566 unless options say otherwise (`ferry serve --help`).
+# Arguments are passed to `ferry serve`; Ctrl-C (SIGINT) or SIGTERM stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,4 +18,4 @@ cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DFERRY_BUILD_TOOLS=ON "${launcher[@]}"
 cmake --build build/release --target ferry
 echo
-exec build/release/tools/ferry demo
+exec build/release/tools/ferry serve "$@"
