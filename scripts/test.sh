@@ -4,7 +4,8 @@
 #   1. format check (clang-format-14) of every tracked *.h / *.cc
 #   2. clock/sleep check: library code never reads a real clock or sleeps
 #   3. RelWithDebInfo build with -Werror (build/ci) and every ctest label
-#   4. ASan+UBSan (build/asan) and TSan (build/tsan) builds and their tests
+#   4. ASan+UBSan (build/asan) and TSan (build/tsan) builds and their tests;
+#      the libFuzzer targets built with clang (build/fuzz), each run briefly
 #   5. install test: examples/ built as a separate project against the
 #      installed package, and a program linked with pkg-config flags
 #   6. shared-library build: only ferry symbols are exported
@@ -151,8 +152,12 @@ else
   cmake -S . -B build/asan "${SAN_COMMON[@]}" "-DCMAKE_CXX_FLAGS_DEBUG=-O0 -g1" \
     "-DFERRY_SANITIZE=address;undefined"
   cmake --build build/asan "${BUILD_JOBS[@]}"
+  # The crash and power-loss tests with fewer kills and cuts than in step 3:
+  # each kill reopens a database, which is slow at -O0 under ASan.
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    ctest --test-dir build/asan -L 'unit|conformance|stress' --output-on-failure \
+    FERRY_CRASH_KILLS=25 FERRY_POWER_CUTS=10 \
+    ctest --test-dir build/asan -L 'unit|conformance|stress|gateway|crash' \
+      --output-on-failure \
       --no-tests=error -j2 | tee build/asan/ctest.log
   passed "$(grep -E 'tests passed' build/asan/ctest.log | tail -1)"
 
@@ -162,7 +167,7 @@ else
   # Only the test directories TSan runs. A stress-labelled test elsewhere
   # would show up below as <name>_NOT_BUILT and fail.
   mapfile -t tsan_targets < <(ninja -C build/tsan -t targets all |
-    sed -nE 's#^(tests/(conformance|stress|backends/[^/]+)/all):.*#\1#p')
+    sed -nE 's#^(tests/(conformance|stress|gateway|backends/[^/]+)/all):.*#\1#p')
   if [ ${#tsan_targets[@]} -gt 0 ]; then
     echo "building: ${tsan_targets[*]}"
     cmake --build build/tsan "${BUILD_JOBS[@]}" --target "${tsan_targets[@]}"
@@ -170,9 +175,9 @@ else
     cmake --build build/tsan "${BUILD_JOBS[@]}"
   fi
   export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
-  ctest --test-dir build/tsan -L 'conformance|stress' --output-on-failure \
+  ctest --test-dir build/tsan -L 'conformance|stress|gateway' --output-on-failure \
     --no-tests=error -j2 | tee build/tsan/ctest.log
-  tsan_summary="conformance+stress: $(grep -E 'tests passed' build/tsan/ctest.log | tail -1)"
+  tsan_summary="conformance+stress+gateway: $(grep -E 'tests passed' build/tsan/ctest.log | tail -1)"
   # Unit tests of each backend (tests/backends/<name>) that the labels above
   # did not already run.
   for dir in build/tsan/tests/backends/*/; do
@@ -186,6 +191,24 @@ else
   done
   unset TSAN_OPTIONS
   passed "$tsan_summary"
+
+  section "4c. libFuzzer targets (clang-14, build/fuzz)"
+  # The fuzz targets exist only in clang builds; building them also compiles
+  # the libraries they link with clang and -Werror.
+  cmake -S . -B build/fuzz "${CMAKE_COMMON[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" \
+    -DFERRY_WERROR=ON -DFERRY_SANITIZE= -DBUILD_SHARED_LIBS=OFF \
+    -DFERRY_BUILD_TESTS=ON -DFERRY_BUILD_BENCHMARKS=OFF -DFERRY_BUILD_EXAMPLES=OFF \
+    -DFERRY_BUILD_TOOLS=OFF -DFERRY_INSTALL=OFF
+  mapfile -t fuzz_targets < <(ninja -C build/fuzz -t targets all |
+    sed -nE 's#^([a-z0-9_]+_fuzzer): .*#\1#p' | grep -v '^cmake_' | sort -u)
+  [ ${#fuzz_targets[@]} -gt 0 ] || { echo "no *_fuzzer targets in a clang build"; exit 1; }
+  echo "building: ${fuzz_targets[*]}"
+  cmake --build build/fuzz "${BUILD_JOBS[@]}" --target "${fuzz_targets[@]}"
+  ctest --test-dir build/fuzz -R '_fuzzer$' --output-on-failure --no-tests=error \
+    -j2 | tee build/fuzz/ctest.log
+  passed "${fuzz_targets[*]}: $(grep -E 'tests passed' build/fuzz/ctest.log | tail -1)"
 fi
 
 # ---------------------------------------------------------------------------
@@ -236,13 +259,22 @@ cmake -S . -B build/shared "${CMAKE_COMMON[@]}" -DCMAKE_BUILD_TYPE=Release \
   -DBUILD_SHARED_LIBS=ON -DFERRY_WERROR=ON -DFERRY_SANITIZE= \
   -DFERRY_BUILD_TESTS=OFF -DFERRY_BUILD_BENCHMARKS=OFF -DFERRY_BUILD_EXAMPLES=OFF \
   -DFERRY_BUILD_TOOLS=OFF
-cmake --build build/shared "${BUILD_JOBS[@]}" --target ferry_core ferry_memory
+# Every ferry library of this build (rocksdb and gateway when enabled).
+mapfile -t shared_libs < <(ninja -C build/shared -t targets all |
+  sed -nE 's#^(ferry_(core|memory|rocksdb|gateway)): .*#\1#p' | sort -u)
+echo "building: ${shared_libs[*]}"
+cmake --build build/shared "${BUILD_JOBS[@]}" --target "${shared_libs[@]}"
 # Allowed (mangled): entities in namespace ferry or ferry_testing, including
 # their vtables (_ZTV), typeinfo (_ZTI, _ZTS), VTTs, construction vtables,
 # guard variables, TLS wrappers, thunks and function-local statics.
 ALLOWED='^_Z(T[VISTC]|GV|TH|TW|Thn?[0-9]+_|Tvn?[0-9]+_n?[0-9]+_)?Z?N[rVKRO]*(5ferry|13ferry_testing)'
 bad=0
-for lib in build/shared/core/libferry_core.so build/shared/backends/memory/libferry_memory.so; do
+mapfile -t so_files < <(find build/shared -name 'libferry_*.so' | sort)
+[ ${#so_files[@]} -eq ${#shared_libs[@]} ] || {
+  echo "expected ${#shared_libs[@]} shared libraries, found: ${so_files[*]}"
+  exit 1
+}
+for lib in "${so_files[@]}"; do
   exported=$(nm -D --defined-only "$lib" | awk '{print $NF}')
   count=$(printf '%s\n' "$exported" | grep -c . || true)
   offenders=$(printf '%s\n' "$exported" | grep -v '^$' | grep -vE "$ALLOWED" || true)
