@@ -6,13 +6,24 @@
 //     batches of 10, beside raw RocksDB writing the same WriteBatch sizes
 //     with WriteOptions.sync = true from the same number of threads;
 //   * buffered sends beside raw RocksDB writes with the WAL but no fsync;
-//   * receive (lease 10) + delete cycles on a deep standard queue.
+//   * receive (lease 10) + delete cycles on a deep standard queue;
+//   * BM_BacklogMemoryAndPurge: process RSS (VmRSS, VmHWM) with a backlog of
+//     `backlog` messages waiting (goal: < 300 MiB), then the disk usage after
+//     a purge (which compacts the purged range) against the empty database
+//     (goal: <= baseline + 64 MiB);
+//   * BM_HeadReceiveAfterHistory: p50 latency of receives at the head of a
+//     queue through which `history` messages were sent and deleted, against
+//     a fresh queue in the same database (goal: <= 1.5x).
+//   Both fill in buffered mode with batches of 10 (sync mode would take
+//   hours to write 10 million messages on this class of disk).
 //
 // Usage:
 //   rocksdb_benchmark [--scale=smoke|full] [--dir=PATH] [benchmark flags]
 //
 //   --scale=full   (default) the real measurement; see bench/RESULTS.md.
 //   --scale=smoke  tiny sizes (ctest runs it so).
+//   --backlog=N    overrides the message count of the last two benchmarks
+//                  (full: 10,000,000; smoke: 20,000).
 //   --dir=PATH     where the databases go (default: $TMPDIR or /tmp); the
 //                  figures depend on that disk's fsync latency.
 //
@@ -26,7 +37,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -49,11 +62,17 @@ struct Scale {
   int64_t sync_messages;      // per durable run, all producers together
   int64_t buffered_messages;  // per buffered run
   int64_t depth;              // receive+delete: messages waiting
+  int64_t backlog;            // messages waiting / sent and deleted
+  int64_t probes;             // timed receives at the head
 };
-constexpr Scale kSmoke{"smoke", 160, 1600, 1000};
-constexpr Scale kFull{"full", 16000, 320000, 200000};
+constexpr Scale kSmoke{"smoke", 160, 1600, 1000, 20000, 2000};
+constexpr Scale kFull{"full", 16000, 320000, 200000, 10000000, 10000};
 Scale g_scale = kFull;
 std::string g_dir;
+int64_t g_backlog_override = 0;
+int64_t Backlog() {
+  return g_backlog_override > 0 ? g_backlog_override : g_scale.backlog;
+}
 
 const std::string kBody(100, 'x');
 
@@ -266,6 +285,249 @@ void BM_ReceiveDeleteDeepQueueBuffered(benchmark::State& state) {
   ReceiveDelete(state, RocksDbDurability::kBuffered);
 }
 
+// ---- memory, head latency and space
+// ------------------------------------------
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+// A /proc/self/status field in bytes ("VmRSS", "VmHWM"); -1 if unreadable.
+double ProcStatusBytes(std::string_view field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with(field) && line.size() > field.size() &&
+        line[field.size()] == ':') {
+      return std::atof(line.c_str() + field.size() + 1) * 1024.0;  // kB
+    }
+  }
+  return -1;
+}
+
+// Sum of the sizes of the regular files under `dir`.
+double DirBytes(const std::string& dir) {
+  double total = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator();
+       it.increment(ec)) {
+    std::error_code fe;
+    if (it->is_regular_file(fe)) {
+      auto size = it->file_size(fe);
+      if (!fe) total += static_cast<double>(size);
+    }
+  }
+  return total;
+}
+
+const absl::Time kNow = absl::FromUnixSeconds(1700000000);
+
+// Sends `count` messages to `queue` in batches of 10 (SendMessageBatch).
+void Fill(QueueStore& qs, QueueId queue, int64_t count) {
+  std::vector<QueueStore::AppendEntry> entries(10);
+  std::vector<QueueStore::AppendOutcome> outcomes(10);
+  for (int64_t n = 0; n < count; n += 10) {
+    const size_t k = static_cast<size_t>(std::min<int64_t>(10, count - n));
+    for (size_t i = 0; i < k; ++i) {
+      auto& e = entries[i];
+      e = {};
+      e.queue = queue;
+      e.message.body = kBody;
+      e.message.sent_time = e.message.enqueue_time = kNow;
+      e.message.visible_at = kNow;
+    }
+    if (!qs.Append({.entries = std::span(entries.data(), k),
+                    .outcomes = std::span(outcomes.data(), k),
+                    .now = kNow})
+             .ok()) {
+      std::abort();
+    }
+  }
+}
+
+// Receives (lease up to `max`) and deletes until the queue is empty or
+// `limit` messages are done; returns how many. `latencies`, if set, gets the
+// duration of every receive (the Lease call alone) in microseconds.
+int64_t Drain(QueueStore& qs, QueueId queue, int max, int64_t limit,
+              std::vector<double>* latencies) {
+  QueueStore::LeaseParams p;
+  p.queue = queue;
+  p.now = kNow + absl::Seconds(1);
+  p.invisible_until = p.now + absl::Seconds(30);
+  p.max_messages = max;
+  std::vector<std::string_view> receipts;
+  std::vector<ReceiptStatus> statuses;
+  int64_t done = 0;
+  while (done < limit) {
+    auto start = std::chrono::steady_clock::now();
+    auto leased = qs.Lease(p);
+    auto end = std::chrono::steady_clock::now();
+    if (!leased.ok()) std::abort();
+    if (leased->leases.empty()) break;
+    if (latencies != nullptr) {
+      latencies->push_back(
+          std::chrono::duration<double, std::micro>(end - start).count());
+    }
+    receipts.clear();
+    for (const auto& l : leased->leases) receipts.push_back(l.receipt);
+    statuses.assign(receipts.size(), ReceiptStatus::kOk);
+    if (!qs.Ack({.queue = queue,
+                 .receipts = receipts,
+                 .statuses = statuses,
+                 .now = p.now})
+             .ok()) {
+      std::abort();
+    }
+    done += static_cast<int64_t>(receipts.size());
+  }
+  return done;
+}
+
+double Percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(q * static_cast<double>(v.size() - 1));
+  return v[i];
+}
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since)
+      .count();
+}
+
+// Goal 1 (memory bounded by work in flight) and goal 3 (purges reclaim
+// space) on one database: fill a standard queue with Backlog() messages,
+// read the process RSS, purge (the backend compacts the purged range), and
+// compare the directory's size with the empty database's.
+void BM_BacklogMemoryAndPurge(benchmark::State& state) {
+  const int64_t n = Backlog();
+  for (auto _ : state) {
+    std::string dir;
+    RocksDbBackendOptions defaults;
+    std::unique_ptr<Backend> backend =
+        OpenBackend(RocksDbDurability::kBuffered, &dir);
+    QueueStore& qs = backend->queues();
+    auto q = qs.CreateQueue({.key = "backlog"});
+    if (!q.ok()) std::abort();
+    const double baseline_disk = DirBytes(dir);
+    const double rss_before = ProcStatusBytes("VmRSS");
+
+    auto start = std::chrono::steady_clock::now();
+    Fill(qs, q->id, n);
+    const double fill_s = Seconds(start);
+    const double rss = ProcStatusBytes("VmRSS");
+    const double hwm = ProcStatusBytes("VmHWM");
+    const double full_disk = DirBytes(dir);
+    // The backlog is really there: receive and delete 1,000 at the head.
+    const int64_t head = Drain(qs, q->id, 10, 1000, nullptr);
+    const double rss_after_receives = ProcStatusBytes("VmRSS");
+
+    start = std::chrono::steady_clock::now();
+    if (!qs.Purge(q->id).ok()) std::abort();
+    const double purge_s = Seconds(start);
+    const double purged_disk = DirBytes(dir);
+    const double hwm_end = ProcStatusBytes("VmHWM");
+    backend.reset();
+    std::filesystem::remove_all(dir);
+
+    state.SetIterationTime(fill_s);
+    state.counters["messages"] = static_cast<double>(n);
+    state.counters["fill_msgs_per_s"] = static_cast<double>(n) / fill_s;
+    state.counters["rss_MiB"] = rss / kMiB;
+    state.counters["hwm_MiB"] = hwm / kMiB;
+    state.counters["disk_empty_MiB"] = baseline_disk / kMiB;
+    state.counters["disk_full_MiB"] = full_disk / kMiB;
+    state.counters["disk_purged_MiB"] = purged_disk / kMiB;
+    state.counters["purge_s"] = purge_s;
+    std::fprintf(
+        stderr,
+        "\n[backlog memory] %lld messages of %zu bytes waiting in a standard "
+        "queue (filled in buffered mode, batches of 10, %.0f msgs/s):\n"
+        "  VmRSS %.1f MiB (before filling %.1f MiB; after receiving+deleting "
+        "%lld at the head %.1f MiB), VmHWM %.1f MiB (%.1f MiB at the end)\n"
+        "  goal: RSS < 300 MiB -> %s\n"
+        "  RocksDB options: write_buffer_size %zu MiB x "
+        "max_write_buffer_number "
+        "2, LRU block cache %zu MiB, bloom filter 10 bits/key, "
+        "max_background_jobs 2, max_total_wal_size %zu MiB, compaction "
+        "style level (defaults), CompactOnDeletionCollector(1000, 300)\n",
+        static_cast<long long>(n), kBody.size(),
+        static_cast<double>(n) / fill_s, rss / kMiB, rss_before / kMiB,
+        static_cast<long long>(head), rss_after_receives / kMiB, hwm / kMiB,
+        hwm_end / kMiB, std::max(rss, hwm) < 300 * kMiB ? "met" : "NOT met",
+        defaults.write_buffer_bytes >> 20, defaults.block_cache_bytes >> 20,
+        (4 * defaults.write_buffer_bytes) >> 20);
+    std::fprintf(
+        stderr,
+        "[purge space] disk (sum of file sizes): empty database %.1f MiB, "
+        "with the backlog %.1f MiB, after Purge (which compacts the purged "
+        "range; took %.2f s) %.1f MiB\n"
+        "  goal: <= empty + 64 MiB = %.1f MiB -> %s\n",
+        baseline_disk / kMiB, full_disk / kMiB, purge_s, purged_disk / kMiB,
+        baseline_disk / kMiB + 64,
+        purged_disk <= baseline_disk + 64 * kMiB ? "met" : "NOT met");
+  }
+}
+
+// Goal 2 (reads at the head do not degrade as history grows): p50 of
+// single-message receives at the head of a fresh queue, then at the head of
+// a queue through which Backlog() messages were sent (batches of 10) and
+// received+deleted (lease 10), in the same database.
+void BM_HeadReceiveAfterHistory(benchmark::State& state) {
+  const int64_t n = Backlog();
+  const int64_t probes = g_scale.probes;
+  for (auto _ : state) {
+    std::string dir;
+    std::unique_ptr<Backend> backend =
+        OpenBackend(RocksDbDurability::kBuffered, &dir);
+    QueueStore& qs = backend->queues();
+    auto probe = [&](QueueId queue) {
+      Fill(qs, queue, probes);
+      std::vector<double> lat;
+      lat.reserve(static_cast<size_t>(probes));
+      if (Drain(qs, queue, 1, probes, &lat) != probes) std::abort();
+      return lat;
+    };
+    auto fresh = qs.CreateQueue({.key = "fresh"});
+    auto old = qs.CreateQueue({.key = "history"});
+    if (!fresh.ok() || !old.ok()) std::abort();
+    std::vector<double> fresh_lat = probe(fresh->id);
+
+    auto start = std::chrono::steady_clock::now();
+    constexpr int64_t kChunk = 100000;
+    for (int64_t done = 0; done < n;) {
+      const int64_t k = std::min(kChunk, n - done);
+      Fill(qs, old->id, k);
+      if (Drain(qs, old->id, 10, k, nullptr) != k) std::abort();
+      done += k;
+    }
+    const double churn_s = Seconds(start);
+    std::vector<double> old_lat = probe(old->id);
+    backend.reset();
+    std::filesystem::remove_all(dir);
+
+    const double p50_fresh = Percentile(fresh_lat, 0.5);
+    const double p50_old = Percentile(old_lat, 0.5);
+    const double ratio = p50_old / p50_fresh;
+    state.SetIterationTime(churn_s);
+    state.counters["history"] = static_cast<double>(n);
+    state.counters["p50_fresh_us"] = p50_fresh;
+    state.counters["p50_history_us"] = p50_old;
+    state.counters["p99_fresh_us"] = Percentile(fresh_lat, 0.99);
+    state.counters["p99_history_us"] = Percentile(old_lat, 0.99);
+    state.counters["ratio"] = ratio;
+    std::fprintf(
+        stderr,
+        "\n[head receive] %lld receives (1 message each, buffered mode) at "
+        "the head: fresh queue p50 %.1f us (p99 %.1f us); after %lld messages "
+        "sent and deleted (%.0f s, %.0f msgs/s) p50 %.1f us (p99 %.1f us)\n"
+        "  ratio %.2fx; goal: <= 1.5x -> %s\n",
+        static_cast<long long>(probes), p50_fresh, Percentile(fresh_lat, 0.99),
+        static_cast<long long>(n), churn_s, static_cast<double>(n) / churn_s,
+        p50_old, Percentile(old_lat, 0.99), ratio,
+        ratio <= 1.5 ? "met" : "NOT met");
+  }
+}
+
 void ProducerArgs(benchmark::internal::Benchmark* b) {
   b->ArgNames({"producers", "batch"});
   for (int producers : {1, 4, 16}) {
@@ -286,6 +548,14 @@ BENCHMARK(BM_ReceiveDeleteDeepQueueBuffered)
     ->UseManualTime()
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_BacklogMemoryAndPurge)
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_HeadReceiveAfterHistory)
+    ->UseManualTime()
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 bool ParseOwnFlags(int* argc, char** argv) {
   const char* tmp = std::getenv("TMPDIR");
@@ -301,6 +571,12 @@ bool ParseOwnFlags(int* argc, char** argv) {
         g_scale = kFull;
       } else {
         std::fprintf(stderr, "--scale must be smoke or full\n");
+        return false;
+      }
+    } else if (arg.starts_with("--backlog=")) {
+      g_backlog_override = std::atoll(std::string(arg.substr(10)).c_str());
+      if (g_backlog_override <= 0) {
+        std::fprintf(stderr, "--backlog must be positive\n");
         return false;
       }
     } else if (arg.starts_with("--dir=")) {

@@ -156,6 +156,11 @@ class RocksDbBackend final : public Backend,
   absl::Status ChangeVisibility(const ChangeVisibilityParams& p) override;
   absl::StatusOr<QueueCounts> Count(const CountParams& p) override;
   absl::Status Purge(QueueId queue) override;
+  // Purge and DeleteQueue write range tombstones over the queue's keys; the
+  // disk space comes back only when a compaction drops what they cover, so
+  // they compact the queue's key ranges before returning. Runs outside mu_
+  // (other calls proceed meanwhile); db_mu_ held shared keeps db_ alive.
+  void CompactQueueRanges(QueueId queue);
   absl::StatusOr<std::vector<PeekedMessage>> Peek(const PeekParams& p) override;
   absl::StatusOr<int64_t> Move(const MoveParams& p) override;
 
@@ -688,7 +693,9 @@ absl::Status RocksDbBackend::DeleteQueue(QueueId queue) {
     by_key_.erase(q->record.key);
     queues_.erase(queue);
   }
-  return WaitDurable(ticket);
+  FERRY_RDB_RETURN_IF_ERROR(WaitDurable(ticket));
+  CompactQueueRanges(queue);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<QueueRecord>> RocksDbBackend::ListQueues(
@@ -1216,7 +1223,26 @@ absl::Status RocksDbBackend::Purge(QueueId queue) {
     q->head_seq = q->next_seq;
     q->ready_floor = kNoFloor;
   }
-  return WaitDurable(ticket);
+  FERRY_RDB_RETURN_IF_ERROR(WaitDurable(ticket));
+  CompactQueueRanges(queue);
+  return absl::OkStatus();
+}
+
+void RocksDbBackend::CompactQueueRanges(QueueId queue) {
+  std::shared_lock<std::shared_mutex> db_lock(db_mu_);
+  if (db_ == nullptr) return;
+  rocksdb::CompactRangeOptions o;
+  o.bottommost_level_compaction =
+      rocksdb::BottommostLevelCompaction::kForceOptimized;
+  for (char tag :
+       {rc::kMessageTag, rc::kStateTag, rc::kReadyTag, rc::kDedupTag}) {
+    const std::string begin = rc::QueueKey(tag, queue);
+    const std::string end = rc::QueueKey(tag, queue + 1);
+    const rocksdb::Slice b(begin), e(end);
+    // Best effort: a failure (a full disk) leaves the space to RocksDB's own
+    // compactions; the purge itself is already durable.
+    db_->CompactRange(o, &b, &e).PermitUncheckedError();
+  }
 }
 
 absl::StatusOr<std::vector<QueueStore::PeekedMessage>> RocksDbBackend::Peek(
