@@ -1234,6 +1234,9 @@ void RocksDbBackend::CompactQueueRanges(QueueId queue) {
   rocksdb::CompactRangeOptions o;
   o.bottommost_level_compaction =
       rocksdb::BottommostLevelCompaction::kForceOptimized;
+  // Automatic compactions keep running meanwhile, so writes to other queues
+  // are not stalled (by L0 files piling up) for as long as this takes.
+  o.exclusive_manual_compaction = false;
   for (char tag :
        {rc::kMessageTag, rc::kStateTag, rc::kReadyTag, rc::kDedupTag}) {
     const std::string begin = rc::QueueKey(tag, queue);
