@@ -186,6 +186,13 @@ class StandardQueue final : public QueueBase {
 
   // Declared first: destroyed after the shards' producer tokens.
   moodycamel::ConcurrentQueue<uint64_t> ready_;
+  // Unique per queue object for the process's lifetime: a thread's cached
+  // consumer token (standard_queue.cc) names the queue by address and this
+  // number, so a token of a destroyed queue is never used with a new queue
+  // at the same address.
+  const uint64_t generation_;
+  // The calling thread's consumer token for ready_ (created on first use).
+  moodycamel::ConsumerToken& ConsumerTokenForThisThread();
   Shard shards_[kShards];
   // The shards' earliest-deadline bounds, in one cache line that is written
   // rarely (a new earliest deadline, a sweep) and read by every Lease.

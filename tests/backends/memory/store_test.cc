@@ -212,6 +212,33 @@ TEST_F(StandardQueueTest, MaxMessagesIsHonoured) {
   EXPECT_THAT(Receive(q_, T0(), 100).leases, SizeIs(14));
 }
 
+// Batch receives use a per-thread cached consumer token keyed by the queue
+// object: deleted and recreated queues (often at the same address) and more
+// queues than the cache holds must still deliver every message exactly once.
+TEST_F(StandardQueueTest, BatchReceivesAcrossRecreatedAndManyQueues) {
+  for (int round = 0; round < 3; ++round) {
+    std::vector<QueueId> queues;
+    for (int i = 0; i < 6; ++i) {
+      queues.push_back(Create("arn:aws:sqs:us-east-1:000000000000:r" +
+                              std::to_string(round) + "-" + std::to_string(i)));
+    }
+    for (int pass = 0; pass < 2; ++pass) {
+      for (QueueId q : queues) {
+        for (int k = 0; k < 12; ++k) SendBody(q, "m" + std::to_string(k), T0());
+        std::set<std::string> got;
+        for (int n = 0; n < 3; ++n) {
+          for (const auto& l : Receive(q, T0(), 10).leases) {
+            EXPECT_TRUE(got.insert(l.message.body).second);
+            EXPECT_EQ(Delete(q, l.receipt, T0()), ReceiptStatus::kOk);
+          }
+        }
+        EXPECT_EQ(got.size(), 12u);
+      }
+    }
+    for (QueueId q : queues) FERRY_ASSERT_OK(store().DeleteQueue(q));
+  }
+}
+
 TEST_F(StandardQueueTest, LeaseEndsExactlyAtItsDeadline) {
   SendBody(q_, "m", T0());
   const absl::Time until = T0() + absl::Seconds(30);
