@@ -82,6 +82,9 @@ function(ferry_install)
   if(TARGET ferry_rocksdb)
     set(FERRY_PC_LIBS "-lferry_rocksdb ${FERRY_PC_LIBS}")
   endif()
+  if(TARGET ferry_gateway)
+    set(FERRY_PC_LIBS "-lferry_gateway ${FERRY_PC_LIBS}")
+  endif()
   if(FERRY_STATIC_LIBS)
     # Everything a static link needs goes in Requires/Libs, so that a plain
     # `pkg-config --libs ferry` (without --static) links.
