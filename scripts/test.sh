@@ -174,7 +174,7 @@ else
   else
     cmake --build build/tsan "${BUILD_JOBS[@]}"
   fi
-  export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+  export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$ROOT/tests/tsan-suppressions.txt"
   ctest --test-dir build/tsan -L 'conformance|stress|gateway' --output-on-failure \
     --no-tests=error -j2 | tee build/tsan/ctest.log
   tsan_summary="conformance+stress+gateway: $(grep -E 'tests passed' build/tsan/ctest.log | tail -1)"
