@@ -43,6 +43,10 @@ inline constexpr char kStateTag = 'S';
 inline constexpr char kReadyTag = 'R';
 inline constexpr char kDedupTag = 'D';
 inline constexpr char kKvTag = 'K';
+// The tables holding a queue's messages and their state (keys start with the
+// tag, then the queue id): what a purge clears and a queue deletion drops.
+inline constexpr char kQueueContentTags[] = {kMessageTag, kStateTag, kReadyTag,
+                                             kDedupTag};
 
 void PutFixed32BE(std::string* out, uint32_t v);
 void PutFixed64BE(std::string* out, uint64_t v);

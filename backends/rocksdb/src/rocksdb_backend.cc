@@ -73,6 +73,14 @@ std::string Successor(std::string key) {
 
 rocksdb::Slice S(const std::string& s) { return rocksdb::Slice(s); }
 
+// Adds to `b` the range deletions of every message of `queue` and its state.
+void DeleteQueueContents(rocksdb::WriteBatch* b, QueueId queue) {
+  for (char tag : rc::kQueueContentTags) {
+    b->DeleteRange(S(rc::QueueKey(tag, queue)),
+                   S(rc::QueueKey(tag, queue + 1)));
+  }
+}
+
 // Turns RocksDB's automatic recovery off: the backend calls Resume() on the
 // next call after a failed write, so recovery follows the space returning at
 // once instead of RocksDB's timed polling of free space.
@@ -682,11 +690,7 @@ absl::Status RocksDbBackend::DeleteQueue(QueueId queue) {
     Queue* q = FindLocked(queue);
     if (q == nullptr) return absl::NotFoundError("no such queue");
     rocksdb::WriteBatch b;
-    for (char tag :
-         {rc::kMessageTag, rc::kStateTag, rc::kReadyTag, rc::kDedupTag}) {
-      b.DeleteRange(S(rc::QueueKey(tag, queue)),
-                    S(rc::QueueKey(tag, queue + 1)));
-    }
+    DeleteQueueContents(&b, queue);
     b.Delete(S(rc::QueueKey(rc::kQueueTag, queue)));
     b.Delete(S(rc::QueueKey(rc::kNextSeqTag, queue)));
     FERRY_RDB_RETURN_IF_ERROR(CommitLocked(&b, {}, &ticket));
@@ -1212,11 +1216,7 @@ absl::Status RocksDbBackend::Purge(QueueId queue) {
     Queue* q = FindLocked(queue);
     if (q == nullptr) return absl::NotFoundError("no such queue");
     rocksdb::WriteBatch b;
-    for (char tag :
-         {rc::kMessageTag, rc::kStateTag, rc::kReadyTag, rc::kDedupTag}) {
-      b.DeleteRange(S(rc::QueueKey(tag, queue)),
-                    S(rc::QueueKey(tag, queue + 1)));
-    }
+    DeleteQueueContents(&b, queue);
     FERRY_RDB_RETURN_IF_ERROR(CommitLocked(&b, {q}, &ticket));
     q->leased.clear();
     q->by_deadline.clear();
@@ -1237,8 +1237,7 @@ void RocksDbBackend::CompactQueueRanges(QueueId queue) {
   // Automatic compactions keep running meanwhile, so writes to other queues
   // are not stalled (by L0 files piling up) for as long as this takes.
   o.exclusive_manual_compaction = false;
-  for (char tag :
-       {rc::kMessageTag, rc::kStateTag, rc::kReadyTag, rc::kDedupTag}) {
+  for (char tag : rc::kQueueContentTags) {
     const std::string begin = rc::QueueKey(tag, queue);
     const std::string end = rc::QueueKey(tag, queue + 1);
     const rocksdb::Slice b(begin), e(end);
