@@ -24,6 +24,25 @@ std::string UrlOf(const std::string& name) {
   return absl::StrCat("http://localhost:4566/", kAccount, "/", name);
 }
 
+// Receives up to `max` messages with a 10 s lease and reports each receipt
+// ("R <body> <receive count>") before the caller acts on any of them.
+absl::StatusOr<ferry::ReceiveMessageResult> ReceiveAndReport(
+    ferry::Sqs& sqs, const ferry::RequestContext& ctx, const std::string& url,
+    int max, const std::function<void(const std::string&)>& report) {
+  auto got =
+      sqs.ReceiveMessage(ctx, {.queue_url = url,
+                               .attribute_names = {"ApproximateReceiveCount"},
+                               .max_number_of_messages = max,
+                               .visibility_timeout = 10,
+                               .wait_time_seconds = 0});
+  if (!got.ok()) return got;
+  for (const ferry::Message& m : got->messages) {
+    report(absl::StrCat("R ", m.body, " ",
+                        m.attributes.at("ApproximateReceiveCount")));
+  }
+  return got;
+}
+
 void StandardLoop(ferry::Sqs& sqs, const ferry::RequestContext& ctx,
                   ferry_testing::ManualClock& clock, int generation,
                   uint64_t seed, int max_ops,
@@ -42,17 +61,8 @@ void StandardLoop(ferry::Sqs& sqs, const ferry::RequestContext& ctx,
       }
     } else if (r < 90) {
       std::string url = r < 80 ? UrlOf(kStandard) : UrlOf(kDeadLetter);
-      auto got = sqs.ReceiveMessage(
-          ctx, {.queue_url = url,
-                .attribute_names = {"ApproximateReceiveCount"},
-                .max_number_of_messages = 5,
-                .visibility_timeout = 10,
-                .wait_time_seconds = 0});
+      auto got = ReceiveAndReport(sqs, ctx, url, 5, report);
       if (!got.ok()) continue;
-      for (const ferry::Message& m : got->messages) {
-        report(absl::StrCat("R ", m.body, " ",
-                            m.attributes.at("ApproximateReceiveCount")));
-      }
       for (const ferry::Message& m : got->messages) {
         int what = static_cast<int>(rng() % 100);
         if (what < 45) {
@@ -97,17 +107,8 @@ void FifoLoop(ferry::Sqs& sqs, const ferry::RequestContext& ctx, int generation,
         report(absl::StrCat("S ", body));
       }
     } else {
-      auto got = sqs.ReceiveMessage(
-          ctx, {.queue_url = UrlOf(kFifo),
-                .attribute_names = {"ApproximateReceiveCount"},
-                .max_number_of_messages = 10,
-                .visibility_timeout = 10,
-                .wait_time_seconds = 0});
+      auto got = ReceiveAndReport(sqs, ctx, UrlOf(kFifo), 10, report);
       if (!got.ok()) continue;
-      for (const ferry::Message& m : got->messages) {
-        report(absl::StrCat("R ", m.body, " ",
-                            m.attributes.at("ApproximateReceiveCount")));
-      }
       for (const ferry::Message& m : got->messages) {
         if (rng() % 100 < 20) break;  // leave the rest of the group in flight
         report(absl::StrCat("X ", m.body));
