@@ -414,15 +414,9 @@ absl::Status Engine::Send(QueueState& queue,
   }
   const size_t n = entries.size();
   if (n == 0) return absl::OkStatus();
-  QueueStore::AppendOutcome outcome_buffer[10];
-  std::vector<QueueStore::AppendOutcome> outcome_heap;
-  QueueStore::AppendOutcome* store_outcomes = outcome_buffer;
-  if (n > 10) {
-    outcome_heap.resize(n);
-    store_outcomes = outcome_heap.data();
-  }
+  absl::InlinedVector<QueueStore::AppendOutcome, 10> store_outcomes(n);
   absl::Status s = store_.Append({.entries = {entries.data(), n},
-                                  .outcomes = {store_outcomes, n},
+                                  .outcomes = {store_outcomes.data(), n},
                                   .now = now});
   if (!s.ok()) {
     if (absl::IsNotFound(s)) {
