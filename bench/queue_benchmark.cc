@@ -58,6 +58,7 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
+#include "bench_flags.h"
 #include "ferry/broker.h"
 #include "ferry/memory_backend.h"
 #include "ferry/queue.h"
@@ -1089,33 +1090,19 @@ void PrintRatios(const CollectingReporter& r) {
 
 // Parses and removes --scale= and --pin= from argv. False on a bad value.
 bool ParseOwnFlags(int* argc, char** argv) {
-  int out = 1;
-  for (int i = 1; i < *argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg.starts_with("--scale=")) {
-      std::string_view v = arg.substr(8);
-      if (v == "smoke") {
-        g_scale = kSmoke;
-      } else if (v == "full") {
-        g_scale = kFull;
-      } else {
-        std::fprintf(stderr, "--scale must be smoke or full\n");
-        return false;
-      }
-    } else if (arg.starts_with("--pin=")) {
-      std::string_view v = arg.substr(6);
-      if (v != "true" && v != "false") {
-        std::fprintf(stderr, "--pin must be true or false\n");
-        return false;
-      }
-      g_pin = v == "true";
-    } else {
-      argv[out++] = argv[i];
-    }
-  }
-  *argc = out;
-  argv[out] = nullptr;
-  return true;
+  bool full = true;
+  bool ok = bench::ParseBenchFlags(
+      argc, argv, &full, {{"pin", [](std::string_view v) {
+                             if (v != "true" && v != "false") {
+                               std::fprintf(stderr,
+                                            "--pin must be true or false\n");
+                               return false;
+                             }
+                             g_pin = v == "true";
+                             return true;
+                           }}});
+  g_scale = full ? kFull : kSmoke;
+  return ok;
 }
 
 }  // namespace

@@ -47,6 +47,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "bench_flags.h"
 #include "benchmark/benchmark.h"
 #include "ferry/backend.h"
 #include "ferry/rocksdb_backend.h"
@@ -560,34 +561,24 @@ BENCHMARK(BM_HeadReceiveAfterHistory)
 bool ParseOwnFlags(int* argc, char** argv) {
   const char* tmp = std::getenv("TMPDIR");
   g_dir = tmp != nullptr ? tmp : "/tmp";
-  int out = 1;
-  for (int i = 1; i < *argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg.starts_with("--scale=")) {
-      std::string_view v = arg.substr(8);
-      if (v == "smoke") {
-        g_scale = kSmoke;
-      } else if (v == "full") {
-        g_scale = kFull;
-      } else {
-        std::fprintf(stderr, "--scale must be smoke or full\n");
-        return false;
-      }
-    } else if (arg.starts_with("--backlog=")) {
-      g_backlog_override = std::atoll(std::string(arg.substr(10)).c_str());
-      if (g_backlog_override <= 0) {
-        std::fprintf(stderr, "--backlog must be positive\n");
-        return false;
-      }
-    } else if (arg.starts_with("--dir=")) {
-      g_dir = std::string(arg.substr(6));
-    } else {
-      argv[out++] = argv[i];
-    }
-  }
-  *argc = out;
-  argv[out] = nullptr;
-  return true;
+  bool full = true;
+  bool ok = bench::ParseBenchFlags(
+      argc, argv, &full,
+      {{"backlog",
+        [](std::string_view v) {
+          g_backlog_override = std::atoll(std::string(v).c_str());
+          if (g_backlog_override <= 0) {
+            std::fprintf(stderr, "--backlog must be positive\n");
+            return false;
+          }
+          return true;
+        }},
+       {"dir", [](std::string_view v) {
+          g_dir = std::string(v);
+          return true;
+        }}});
+  g_scale = full ? kFull : kSmoke;
+  return ok;
 }
 
 }  // namespace
