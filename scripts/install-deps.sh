@@ -12,6 +12,7 @@ PACKAGES=(
   nlohmann-json3-dev libssl-dev ca-certificates
   libboost-dev
   python3-boto3 awscli
+  redis-server libhiredis-dev libsqlite3-dev gnuplot-nox
 )
 
 missing=()
