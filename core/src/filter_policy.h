@@ -76,6 +76,7 @@ class FilterPolicy {
   struct Compiled;  // opaque
 
  private:
+  friend class FilterIndex;  // reads the compiled form to index it
   explicit FilterPolicy(std::unique_ptr<Compiled> compiled);
   std::unique_ptr<Compiled> compiled_;
 };
