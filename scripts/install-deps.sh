@@ -14,6 +14,13 @@ PACKAGES=(
   python3-boto3 awscli
   redis-server libhiredis-dev libsqlite3-dev gnuplot-nox
 )
+# Node.js and npm for the JavaScript client tests (tests/clients/js). A
+# Node.js that bundles its own npm (another distribution's nodejs package,
+# which conflicts with Debian's npm) is kept as it is.
+PACKAGES+=(nodejs)
+if ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(npm)
+fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -60,6 +60,8 @@ list_files() {
 
 section "dependencies"
 ./scripts/install-deps.sh
+# The JavaScript client tests' npm packages, as pinned in their lock file.
+(cd tests/clients/js && npm ci --no-audit --no-fund)
 passed
 
 CMAKE_COMMON=(-G Ninja)
