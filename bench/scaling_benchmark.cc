@@ -1,0 +1,165 @@
+// How the cost of a message grows with the number of queues: one thread
+// sends a batch of 10 to each of N queues in turn, then receives (10 at a
+// time) and deletes everything, for N = 1 to 10,000, on the memory backend
+// and on the RocksDB backend in buffered mode. A flat line means a queue
+// costs nothing while idle and per-queue state stays cheap to reach; the
+// comparison runner (bench/compare.py) plots it.
+//
+// Usage:
+//   scaling_benchmark [--scale=smoke|full] [--dir=PATH] [benchmark flags]
+//
+//   --dir   where RocksDB databases go (default: $TMPDIR or /tmp).
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "bench_flags.h"
+#include "benchmark/benchmark.h"
+#include "ferry/broker.h"
+#include "ferry/memory_backend.h"
+#include "ferry/queue.h"
+#ifdef FERRY_SCALING_WITH_ROCKSDB
+#include "ferry/rocksdb_backend.h"
+#endif
+
+namespace ferry {
+namespace {
+
+struct Scale {
+  const char* name;
+  int64_t messages;  // per iteration, spread over the queues (at least 10 each)
+};
+constexpr Scale kSmoke{"smoke", 2000};
+constexpr Scale kFull{"full", 200000};
+Scale g_scale = kFull;
+std::string g_dir;
+
+const std::string kBody(100, 'x');
+
+// Runs the send / receive+delete rounds through `broker`'s queues.
+void Cycle(benchmark::State& state, Broker& broker) {
+  const int64_t queues = state.range(0);
+  std::vector<Queue> handles;
+  handles.reserve(queues);
+  for (int64_t i = 0; i < queues; ++i) {
+    absl::StatusOr<Queue> q = broker.CreateQueue(absl::StrCat("q", i));
+    if (!q.ok()) {
+      state.SkipWithError(q.status().ToString().c_str());
+      return;
+    }
+    handles.push_back(*std::move(q));
+  }
+  const std::vector<std::string> batch(10, kBody);
+  const int64_t rounds = std::max<int64_t>(g_scale.messages / (10 * queues), 1);
+  int64_t moved = 0;
+  for (auto _ : state) {
+    for (int64_t r = 0; r < rounds; ++r) {
+      for (Queue& q : handles) {
+        if (!q.SendBatch(batch).ok()) {
+          state.SkipWithError("send failed");
+          return;
+        }
+      }
+      for (Queue& q : handles) {
+        absl::StatusOr<std::vector<ReceivedMessage>> got =
+            q.Receive({.max_messages = 10, .wait_time = absl::ZeroDuration()});
+        if (!got.ok() || got->size() != 10) {
+          state.SkipWithError("receive came back short");
+          return;
+        }
+        std::vector<std::string> receipts;
+        receipts.reserve(10);
+        for (ReceivedMessage& m : *got)
+          receipts.push_back(std::move(m.receipt));
+        if (!q.DeleteBatch(receipts).ok()) {
+          state.SkipWithError("delete failed");
+          return;
+        }
+      }
+      moved += 10 * queues;
+    }
+  }
+  state.SetItemsProcessed(moved);
+  state.counters["msgs_per_s"] = benchmark::Counter(
+      static_cast<double>(moved), benchmark::Counter::kIsRate);
+  state.counters["queues"] = static_cast<double>(queues);
+}
+
+void BM_MemoryQueues(benchmark::State& state) {
+  absl::StatusOr<std::unique_ptr<Broker>> broker =
+      Broker::Open({}, NewMemoryBackend());
+  if (!broker.ok()) {
+    state.SkipWithError(broker.status().ToString().c_str());
+    return;
+  }
+  Cycle(state, **broker);
+}
+
+#ifdef FERRY_SCALING_WITH_ROCKSDB
+void BM_RocksDbBufferedQueues(benchmark::State& state) {
+  static int counter = 0;
+  const std::string dir =
+      absl::StrCat(g_dir, "/ferry_scaling_bench_", ::getpid(), "_", counter++);
+  std::filesystem::remove_all(dir);
+  {
+    absl::StatusOr<std::unique_ptr<Backend>> backend = OpenRocksDbBackend(
+        {.path = dir, .durability = RocksDbDurability::kBuffered});
+    if (!backend.ok()) {
+      state.SkipWithError(backend.status().ToString().c_str());
+      return;
+    }
+    absl::StatusOr<std::unique_ptr<Broker>> broker =
+        Broker::Open({}, *std::move(backend));
+    if (!broker.ok()) {
+      state.SkipWithError(broker.status().ToString().c_str());
+      return;
+    }
+    Cycle(state, **broker);
+  }
+  std::filesystem::remove_all(dir);
+}
+#endif
+
+void QueueCounts(benchmark::internal::Benchmark* b) {
+  b->ArgName("queues");
+  for (int64_t n : {1, 10, 100, 1000, 10000}) b->Arg(n);
+  b->Unit(benchmark::kMillisecond)->Iterations(1);
+}
+
+BENCHMARK(BM_MemoryQueues)->Apply(QueueCounts);
+#ifdef FERRY_SCALING_WITH_ROCKSDB
+BENCHMARK(BM_RocksDbBufferedQueues)->Apply(QueueCounts);
+#endif
+
+bool ParseOwnFlags(int* argc, char** argv) {
+  const char* tmp = std::getenv("TMPDIR");
+  g_dir = tmp != nullptr ? tmp : "/tmp";
+  bool full = true;
+  bool ok = bench::ParseBenchFlags(argc, argv, &full,
+                                   {{"dir", [](std::string_view v) {
+                                       g_dir = std::string(v);
+                                       return true;
+                                     }}});
+  g_scale = full ? kFull : kSmoke;
+  return ok;
+}
+
+}  // namespace
+}  // namespace ferry
+
+int main(int argc, char** argv) {
+  if (!ferry::ParseOwnFlags(&argc, argv)) return 2;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::AddCustomContext("ferry_scale", ferry::g_scale.name);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
