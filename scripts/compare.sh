@@ -2,7 +2,8 @@
 # The side-by-side comparison: installs what is missing, builds ferry's
 # benchmarks in Release (build/bench), starts a private Redis on loopback, runs
 # ferry beside the raw limits (moodycamel, RocksDB, a mutex+condvar handoff)
-# and the peers (Redis, SQLite), and writes the comparison section of
+# and the peers (Redis, SQLite; over HTTP, fauxqs and kinesalite beside
+# ferry's gateway), and writes the comparison section of
 # bench/RESULTS.md and the plots in bench/plots/.
 #   scripts/compare.sh           the full run (about 15 minutes on 2 cores)
 #   scripts/compare.sh --quick   smoke sizes, to check the pipeline (~1 min)
@@ -10,4 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
+# The HTTP peers (fauxqs, kinesalite), the Node.js 20 that fauxqs needs and
+# the load client, as pinned in bench/http/package-lock.json.
+(cd bench/http && npm ci --no-audit --no-fund)
 exec python3 bench/compare.py "$@"
