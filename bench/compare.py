@@ -334,11 +334,29 @@ def scaling_queue_rows(res):
     return sorted(rows)
 
 
+def scaling_thread_rows(res):
+    rows = []
+    for name in res.names("scaling_benchmark"):
+        b = res.by_key[("scaling_benchmark", name)]
+        if "workers" in b:
+            rows.append((name.split("/")[0], int(b["workers"]),
+                         res.get("scaling_benchmark", name)))
+    return sorted(rows)
+
+
 def scaling_table(res, backlogs):
     lines = []
+    rows = scaling_thread_rows(res)
+    if rows:
+        lines += ["| one queue shared by T threads, each cycling batches of 10 | threads | msgs/s |",
+                  "|---|---:|---:|"]
+        for name, threads, value in rows:
+            lines.append(f"| {name} | {threads} | {si(value)} |")
+        lines.append("")
     rows = scaling_queue_rows(res)
     if rows:
-        lines += ["| benchmark | queues | msgs/s |", "|---|---:|---:|"]
+        lines += ["| one thread, batches of 10 to each of N queues | queues | msgs/s |",
+                  "|---|---:|---:|"]
         for name, queues, value in rows:
             lines.append(f"| {name} | {queues} | {si(value)} |")
         lines.append("")
@@ -617,6 +635,35 @@ plot 'latency.dat' using 2:xtic(1) title columnheader(2), '' using 3 title colum
 """, plots_dir)
 
 
+def plot_cycle_threads(res, plots_dir):
+    rows = scaling_thread_rows(res)
+    if not rows:
+        return False
+    backends = sorted({r[0] for r in rows})
+    counts = sorted({r[1] for r in rows})
+    with open(os.path.join(plots_dir, "cycle_threads.dat"), "w") as f:
+        f.write("threads " + " ".join(f'"{b}"' for b in backends) + "\n")
+        for n in counts:
+            vals = [next((v for b2, t, v in rows if b2 == b and t == n), None) for b in backends]
+            f.write(f"{n} " + " ".join("NaN" if v is None else f"{v:.1f}" for v in vals) + "\n")
+    plots = ", ".join(f"'cycle_threads.dat' using 1:{i + 2} with linespoints title columnheader({i + 2})"
+                      for i in range(len(backends)))
+    return gnuplot(f"""
+set terminal png size 900,560
+set output 'cycle_threads.png'
+set title 'One queue, T threads each sending, receiving and deleting batches of 10'
+set logscale x 2
+set xrange [0.8:20]
+set xtics (1,2,4,8,16)
+set logscale y
+set xlabel 'threads'
+set ylabel 'messages/s'
+set key below
+set grid
+plot {plots}
+""", plots_dir)
+
+
 def plot_scaling(res, plots_dir):
     rows = scaling_queue_rows(res)
     if not rows:
@@ -788,6 +835,7 @@ def main():
 
     plots = []
     for name, fn in (("memory", plot_memory), ("threads", plot_threads),
+                     ("cycle_threads", plot_cycle_threads),
                      ("latency", plot_latency), ("queues", plot_scaling)):
         if fn(res, args.plots):
             plots.append(name)

@@ -1,9 +1,15 @@
-// How the cost of a message grows with the number of queues: one thread
-// sends a batch of 10 to each of N queues in turn, then receives (10 at a
-// time) and deletes everything, for N = 1 to 10,000, on the memory backend
-// and on the RocksDB backend in buffered mode. A flat line means a queue
-// costs nothing while idle and per-queue state stays cheap to reach; the
-// comparison runner (bench/compare.py) plots it.
+// How the cost of a message grows with work, on the memory backend and on
+// the RocksDB backend in buffered mode; the comparison runner
+// (bench/compare.py) plots both:
+//
+//   * BM_*Queues: one thread sends a batch of 10 to each of N queues in
+//     turn, then receives (10 at a time) and deletes everything, for N = 1 to
+//     10,000. A flat line means an idle queue costs nothing and per-queue
+//     state stays cheap to reach.
+//   * BM_*Threads: T threads (1 to 16) share one queue, each sending a batch
+//     of 10, receiving 10 and deleting them, over and over: throughput as
+//     threads are added (on 2 cores, past 2 threads it shows what contention
+//     and oversubscription cost).
 //
 // Usage:
 //   scaling_benchmark [--scale=smoke|full] [--dir=PATH] [benchmark flags]
@@ -12,11 +18,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -127,6 +136,111 @@ void BM_RocksDbBufferedQueues(benchmark::State& state) {
 }
 #endif
 
+// T threads cycling batches of 10 through one queue.
+void Threads(benchmark::State& state, Broker& broker) {
+  const int threads = static_cast<int>(state.range(0));
+  absl::StatusOr<Queue> queue = broker.CreateQueue("shared");
+  if (!queue.ok()) {
+    state.SkipWithError(queue.status().ToString().c_str());
+    return;
+  }
+  const int64_t rounds =
+      std::max<int64_t>(g_scale.messages / (10 * threads), 1);
+  const std::vector<std::string> batch(10, kBody);
+  for (auto _ : state) {
+    std::atomic<bool> failed{false};
+    std::atomic<int> ready{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&] {
+        Queue q = *queue;
+        ready.fetch_add(1);
+        while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+        std::vector<std::string> receipts;
+        for (int64_t r = 0; r < rounds && !failed.load(); ++r) {
+          if (!q.SendBatch(batch).ok()) failed = true;
+          // Another thread may have taken this thread's messages; take
+          // whatever is there until 10 were handled.
+          for (int handled = 0; handled < 10 && !failed.load();) {
+            absl::StatusOr<std::vector<ReceivedMessage>> got =
+                q.Receive({.max_messages = 10 - handled,
+                           .wait_time = absl::ZeroDuration()});
+            if (!got.ok()) {
+              failed = true;
+              break;
+            }
+            receipts.clear();
+            for (ReceivedMessage& m : *got) {
+              receipts.push_back(std::move(m.receipt));
+            }
+            if (!receipts.empty() && !q.DeleteBatch(receipts).ok()) {
+              failed = true;
+            }
+            handled += static_cast<int>(receipts.size());
+          }
+        }
+      });
+    }
+    while (ready.load() < threads) std::this_thread::yield();
+    auto start = std::chrono::steady_clock::now();
+    go.store(true, std::memory_order_release);
+    for (std::thread& w : workers) w.join();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    if (failed.load()) {
+      state.SkipWithError("a send, receive or delete failed");
+      return;
+    }
+    state.SetIterationTime(seconds);
+    state.counters["msgs_per_s"] =
+        static_cast<double>(rounds * 10 * threads) / seconds;
+  }
+  state.counters["workers"] = threads;
+}
+
+void BM_MemoryThreads(benchmark::State& state) {
+  absl::StatusOr<std::unique_ptr<Broker>> broker =
+      Broker::Open({}, NewMemoryBackend());
+  if (!broker.ok()) {
+    state.SkipWithError(broker.status().ToString().c_str());
+    return;
+  }
+  Threads(state, **broker);
+}
+
+#ifdef FERRY_SCALING_WITH_ROCKSDB
+void BM_RocksDbBufferedThreads(benchmark::State& state) {
+  static int counter = 0;
+  const std::string dir = absl::StrCat(g_dir, "/ferry_scaling_threads_",
+                                       ::getpid(), "_", counter++);
+  std::filesystem::remove_all(dir);
+  {
+    absl::StatusOr<std::unique_ptr<Backend>> backend = OpenRocksDbBackend(
+        {.path = dir, .durability = RocksDbDurability::kBuffered});
+    if (!backend.ok()) {
+      state.SkipWithError(backend.status().ToString().c_str());
+      return;
+    }
+    absl::StatusOr<std::unique_ptr<Broker>> broker =
+        Broker::Open({}, *std::move(backend));
+    if (!broker.ok()) {
+      state.SkipWithError(broker.status().ToString().c_str());
+      return;
+    }
+    Threads(state, **broker);
+  }
+  std::filesystem::remove_all(dir);
+}
+#endif
+
+void ThreadCounts(benchmark::internal::Benchmark* b) {
+  b->ArgName("threads");
+  for (int64_t n : {1, 2, 4, 8, 16}) b->Arg(n);
+  b->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(1);
+}
+
 void QueueCounts(benchmark::internal::Benchmark* b) {
   b->ArgName("queues");
   for (int64_t n : {1, 10, 100, 1000, 10000}) b->Arg(n);
@@ -134,8 +248,10 @@ void QueueCounts(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(BM_MemoryQueues)->Apply(QueueCounts);
+BENCHMARK(BM_MemoryThreads)->Apply(ThreadCounts);
 #ifdef FERRY_SCALING_WITH_ROCKSDB
 BENCHMARK(BM_RocksDbBufferedQueues)->Apply(QueueCounts);
+BENCHMARK(BM_RocksDbBufferedThreads)->Apply(ThreadCounts);
 #endif
 
 bool ParseOwnFlags(int* argc, char** argv) {
