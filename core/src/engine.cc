@@ -368,13 +368,43 @@ absl::Status Engine::SetAttributes(QueueState& queue,
 // ---- Messages
 // ----------------------------------------------------------------
 
+absl::Status Engine::PrepareAppend(QueueState& queue, const OutgoingMessage& m,
+                                   std::string_view sender_id, absl::Time now,
+                                   QueueStore::AppendEntry* entry) {
+  const QueueConfig& config = queue.config();
+  if (!m.validated) FERRY_RETURN_IF_ERROR(ValidateOutgoing(config, m));
+  QueueStore::AppendEntry& e = *entry;
+  StoredMessage& s = e.message;
+  s.message_id = ids_.NewId();
+  s.body.assign(m.body.data(), m.body.size());
+  if (m.attributes != nullptr) s.attributes = *m.attributes;
+  if (m.message_group_id.has_value()) {
+    s.message_group_id.assign(m.message_group_id->data(),
+                              m.message_group_id->size());
+  }
+  s.trace_header.assign(m.trace_header.data(), m.trace_header.size());
+  s.sender_id.assign(sender_id.data(), sender_id.size());
+  s.sent_time = now;
+  s.enqueue_time = now;
+  int64_t delay = m.delay_seconds.value_or(config.delay_seconds);
+  if (config.fifo) delay = config.delay_seconds;
+  s.visible_at = now + absl::Seconds(delay);
+  if (config.fifo) {
+    s.deduplication_id = DeduplicationId(config, m);
+    e.dedup_key =
+        DeduplicationKey(config, s.message_group_id, s.deduplication_id);
+    e.dedup_expires_at = now + kDeduplicationWindow;
+  }
+  e.queue = queue.id();
+  return absl::OkStatus();
+}
+
 absl::Status Engine::Send(QueueState& queue,
                           std::span<const OutgoingMessage> messages,
                           std::string_view sender_id,
                           std::span<absl::Status> statuses,
                           std::span<SendOutcome> outcomes) {
   if (queue.deleted()) return QueueDoesNotExist();
-  const QueueConfig& config = queue.config();
   const absl::Time now = clock_.Now();
   // Only as many entries as there are messages: an AppendEntry holds a
   // whole StoredMessage, so building ten for one send costs more than the
@@ -384,32 +414,12 @@ absl::Status Engine::Send(QueueState& queue,
   absl::InlinedVector<size_t, 10> index;
   index.reserve(messages.size());
   for (size_t i = 0; i < messages.size(); ++i) {
-    const OutgoingMessage& m = messages[i];
-    statuses[i] = m.validated ? absl::OkStatus() : ValidateOutgoing(config, m);
-    if (!statuses[i].ok()) continue;
     QueueStore::AppendEntry& e = entries.emplace_back();
-    StoredMessage& s = e.message;
-    s.message_id = ids_.NewId();
-    s.body.assign(m.body.data(), m.body.size());
-    if (m.attributes != nullptr) s.attributes = *m.attributes;
-    if (m.message_group_id.has_value()) {
-      s.message_group_id.assign(m.message_group_id->data(),
-                                m.message_group_id->size());
+    statuses[i] = PrepareAppend(queue, messages[i], sender_id, now, &e);
+    if (!statuses[i].ok()) {
+      entries.pop_back();
+      continue;
     }
-    s.trace_header.assign(m.trace_header.data(), m.trace_header.size());
-    s.sender_id.assign(sender_id.data(), sender_id.size());
-    s.sent_time = now;
-    s.enqueue_time = now;
-    int64_t delay = m.delay_seconds.value_or(config.delay_seconds);
-    if (config.fifo) delay = config.delay_seconds;
-    s.visible_at = now + absl::Seconds(delay);
-    if (config.fifo) {
-      s.deduplication_id = DeduplicationId(config, m);
-      e.dedup_key =
-          DeduplicationKey(config, s.message_group_id, s.deduplication_id);
-      e.dedup_expires_at = now + kDeduplicationWindow;
-    }
-    e.queue = queue.id();
     index.push_back(i);
   }
   const size_t n = entries.size();

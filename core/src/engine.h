@@ -190,6 +190,12 @@ class Engine {
                     std::string_view sender_id,
                     std::span<absl::Status> statuses,
                     std::span<SendOutcome> outcomes);
+  // The one place a message becomes a store entry: validates `message`
+  // against the queue's rules (unless already validated) and fills `entry`
+  // (id, delay, FIFO group and deduplication). Send and SNS fan-out use it.
+  absl::Status PrepareAppend(QueueState& queue, const OutgoingMessage& message,
+                             std::string_view sender_id, absl::Time now,
+                             QueueStore::AppendEntry* entry);
   absl::StatusOr<std::vector<QueueStore::LeasedMessage>> Receive(
       QueueState& queue, const ReceiveParams& params);
   // Deletes; returns SQS's error for the receipt (see sqs.md §1.6).
