@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine.h"
 #include "ferry/sqs.h"
+#include "sns_engine.h"
 #include "sqs_names.h"
 #include "status_macros.h"
 
@@ -22,7 +23,8 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(
 }
 
 Broker::Broker(std::unique_ptr<internal::Engine> engine)
-    : engine_(std::move(engine)) {}
+    : engine_(std::move(engine)),
+      sns_(std::make_unique<internal::SnsEngine>(engine_.get())) {}
 
 Broker::~Broker() { engine_->Shutdown(); }
 
@@ -101,8 +103,15 @@ absl::StatusOr<std::vector<std::string>> Broker::ListQueues(
 }
 
 Sqs& Broker::sqs() { return engine_->sqs(); }
-absl::Status Broker::RunMaintenance() { return engine_->RunMaintenance(); }
-absl::Status Broker::Reset() { return engine_->Reset(); }
+absl::Status Broker::RunMaintenance() {
+  FERRY_RETURN_IF_ERROR(sns_->RunMaintenance());
+  return engine_->RunMaintenance();
+}
+absl::Status Broker::Reset() {
+  absl::Status s = engine_->Reset();
+  sns_->ForgetCache();
+  return s;
+}
 Clock& Broker::clock() { return engine_->clock(); }
 std::string_view Broker::backend_name() const {
   return engine_->backend().Name();

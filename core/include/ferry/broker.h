@@ -35,12 +35,15 @@
 #include "ferry/export.h"
 #include "ferry/ids.h"
 #include "ferry/queue.h"
+#include "ferry/topic.h"
 
 namespace ferry {
 
 class Sqs;
+class Sns;
 namespace internal {
 class Engine;
+class SnsEngine;
 }  // namespace internal
 
 // AWS's waits and quotas. Off by default (DESIGN.md principle 8): validation
@@ -104,6 +107,21 @@ class FERRY_EXPORT Broker {
   // The AWS-shaped operation layer over the same queues.
   Sqs& sqs();
 
+  // Topics (SNS) in the default account and region; see ferry/topic.h.
+  // CreateTopic is idempotent when the options match.
+  absl::StatusOr<Topic> CreateTopic(std::string_view name,
+                                    const TopicOptions& options = {});
+  // NotFound if absent.
+  absl::StatusOr<Topic> GetTopic(std::string_view name);
+  // Idempotent, as SNS's DeleteTopic.
+  absl::Status DeleteTopic(std::string_view name);
+  absl::StatusOr<std::vector<std::string>> ListTopics();
+  // Registers (or replaces) the in-process function that `lambda`
+  // subscriptions to arn:aws:lambda:<region>:<account>:function:<name> reach.
+  absl::Status RegisterFunction(std::string_view name, TopicFunction function);
+  // The AWS-shaped operation layer over the same topics.
+  Sns& sns();
+
   // Work that moves on its own (message move tasks), run now on the caller's
   // thread. Expiry of visibility, delay and retention is lazy and needs no
   // call.
@@ -118,6 +136,7 @@ class FERRY_EXPORT Broker {
  private:
   explicit Broker(std::unique_ptr<internal::Engine> engine);
   std::unique_ptr<internal::Engine> engine_{};
+  std::unique_ptr<internal::SnsEngine> sns_{};  // destroyed before engine_
 };
 
 }  // namespace ferry
