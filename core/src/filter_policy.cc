@@ -1150,13 +1150,20 @@ bool IsIdentifierChar(char c) {
 absl::Status ParseError(std::string_view text) {
   ErrorSax sax;
   PolicyJson::sax_parse(text.begin(), text.end(), &sax);
-  size_t start = sax.last_token_.size() <= sax.position_
-                     ? sax.position_ - sax.last_token_.size()
-                     : 0;
-  start = std::min(start, text.size());
-  while (start < text.size() && (text[start] == ' ' || text[start] == '\t' ||
-                                 text[start] == '\n' || text[start] == '\r')) {
-    ++start;
+  // The parser stops one character past the offending one; a bad literal
+  // may end at a delimiter (`[tru]`), so look one further back for it.
+  size_t start = text.size();
+  if (sax.position_ >= 1 && sax.position_ <= text.size()) {
+    size_t at = sax.position_ - 1;
+    if (!IsIdentifierChar(text[at]) && at > 0 &&
+        IsIdentifierChar(text[at - 1])) {
+      --at;
+    }
+    while (at > 0 && IsIdentifierChar(text[at]) &&
+           IsIdentifierChar(text[at - 1])) {
+      --at;
+    }
+    start = at;
   }
   std::string detail;
   if (start >= text.size()) {
