@@ -80,6 +80,7 @@ class TempDirBackend final : public ferry::Backend {
   std::string_view Name() const override { return inner_->Name(); }
   ferry::QueueStore& queues() override { return inner_->queues(); }
   ferry::KeyValueStore& kv() override { return inner_->kv(); }
+  ferry::StreamStore& streams() override { return inner_->streams(); }
   absl::Status Reset() override { return inner_->Reset(); }
 
  private:

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
+#include "tests/testing/persistent_fake_stream_store.h"
 
 namespace ferry_testing {
 namespace {
@@ -121,8 +122,10 @@ class FakeBackend final : public ferry::Backend,
   std::string_view Name() const override { return "persistent_fake"; }
   QueueStore& queues() override { return *this; }
   ferry::KeyValueStore& kv() override { return *this; }
+  ferry::StreamStore& streams() override { return *streams_; }
 
   absl::Status Reset() override {
+    if (absl::Status s = streams_->Reset(); !s.ok()) return s;
     std::lock_guard<std::mutex> lock(mu_);
     queues_.clear();
     kv_.clear();
@@ -130,6 +133,12 @@ class FakeBackend final : public ferry::Backend,
   }
 
   absl::Status Load() {
+    // Streams live in a file of their own beside the queues'.
+    absl::StatusOr<std::unique_ptr<PersistentFakeStreamStore>> streams =
+        PersistentFakeStreamStore::Open(path_.empty() ? std::string()
+                                                      : path_ + ".streams");
+    if (!streams.ok()) return streams.status();
+    streams_ = *std::move(streams);
     if (path_.empty()) return absl::OkStatus();
     std::ifstream in(path_);
     if (!in) return absl::OkStatus();  // a new store
@@ -655,6 +664,7 @@ class FakeBackend final : public ferry::Backend,
   QueueId next_queue_id_ = 1;
   std::map<QueueId, FakeQueue> queues_;
   std::map<std::string, std::map<std::string, Entry>> kv_;
+  std::unique_ptr<PersistentFakeStreamStore> streams_;
 };
 
 }  // namespace

@@ -30,6 +30,7 @@
 #include "kv_store.h"
 #include "queue_base.h"
 #include "standard_queue.h"
+#include "stream_store.h"
 
 namespace ferry {
 namespace memory_internal {
@@ -232,6 +233,9 @@ class MemoryQueueStore final : public QueueStore {
     return moved;
   }
 
+  // The byte accounting shared with the stream store.
+  Context* context() { return &ctx_; }
+
   // Removes every queue (ids keep counting: they are never reused).
   void Reset() {
     std::vector<QueueBase*> live;
@@ -270,8 +274,10 @@ class MemoryBackend final : public Backend {
   std::string_view Name() const override { return "memory"; }
   QueueStore& queues() override { return queues_; }
   KeyValueStore& kv() override { return kv_; }
+  StreamStore& streams() override { return streams_; }
   absl::Status Reset() override {
     queues_.Reset();
+    streams_.Reset();
     kv_.Clear();
     return absl::OkStatus();
   }
@@ -279,6 +285,7 @@ class MemoryBackend final : public Backend {
  private:
   MemoryQueueStore queues_;
   MemoryKeyValueStore kv_;
+  MemoryStreamStore streams_{queues_.context()};
 };
 
 }  // namespace

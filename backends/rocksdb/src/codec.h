@@ -1,4 +1,6 @@
-// Keys and records of the RocksDB backend's on-disk format (version 1).
+// Keys and records of the RocksDB backend's on-disk format (version 2: version
+// 1 plus the "streams" column family of rocksdb_stream_store.h; a version-1
+// database is upgraded when opened). This file covers the default family.
 //
 // Every key starts with a one-byte table tag; integers are big-endian so that
 // bytewise key order is numeric order; times are nanoseconds since the epoch
@@ -32,7 +34,7 @@
 
 namespace ferry::rocksdb_internal {
 
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
 
 inline constexpr char kFormatTag = 'V';
 inline constexpr char kNextQueueIdTag = 'G';

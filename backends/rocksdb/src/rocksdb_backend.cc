@@ -27,6 +27,7 @@
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/table_properties_collectors.h"
 #include "rocksdb/write_batch.h"
+#include "rocksdb_stream_store.h"
 
 namespace ferry {
 namespace {
@@ -132,7 +133,8 @@ struct Queue {
 
 class RocksDbBackend final : public Backend,
                              public QueueStore,
-                             public KeyValueStore {
+                             public KeyValueStore,
+                             private rc::StreamDbHost {
  public:
   explicit RocksDbBackend(const RocksDbBackendOptions& options)
       : options_(options),
@@ -140,6 +142,7 @@ class RocksDbBackend final : public Backend,
         sync_cv_(&sync_mu_) {}
 
   ~RocksDbBackend() override {
+    streams_cf_.reset();
     if (db_ != nullptr) db_->Close().PermitUncheckedError();
   }
 
@@ -148,6 +151,7 @@ class RocksDbBackend final : public Backend,
   std::string_view Name() const override { return "rocksdb"; }
   QueueStore& queues() override { return *this; }
   KeyValueStore& kv() override { return *this; }
+  StreamStore& streams() override { return streams_; }
   absl::Status Reset() override;
 
   // ---- QueueStore ----
@@ -186,6 +190,18 @@ class RocksDbBackend final : public Backend,
       std::string_view start_after, size_t limit) override;
 
  private:
+  // ---- StreamDbHost (rocksdb_stream_store.h) ----
+  absl::Status WithDb(absl::FunctionRef<
+                      absl::Status(rocksdb::DB&, rocksdb::ColumnFamilyHandle&)>
+                          fn) override;
+  absl::Status Commit(bool adds_data,
+                      absl::FunctionRef<void(rocksdb::WriteBatch&,
+                                             rocksdb::ColumnFamilyHandle*)>
+                          fill,
+                      uint64_t* ticket) override;
+  absl::Status WaitDurable(uint64_t ticket) override;
+  void CompactStreamRange(const std::string& begin,
+                          const std::string& end) override;
   using MessageState = QueueStore::MessageState;
 
   // A message being looked at by a scan.
@@ -209,7 +225,6 @@ class RocksDbBackend final : public Backend,
   absl::Status CommitLocked(rocksdb::WriteBatch* batch,
                             const std::vector<Queue*>& touched,
                             uint64_t* ticket);
-  absl::Status WaitDurable(uint64_t ticket);
   absl::Status CheckDiskCapLocked();
   absl::Status ResumeIfNeededLocked();
 
@@ -274,6 +289,9 @@ class RocksDbBackend final : public Backend,
   std::shared_mutex db_mu_;
   std::unique_ptr<rocksdb::Env> mem_env_;  // options_.in_memory; outlives db_
   std::unique_ptr<rocksdb::DB> db_;
+  // The streams column family; reset before db_ closes.
+  std::unique_ptr<rocksdb::ColumnFamilyHandle> streams_cf_;
+  rc::RocksDbStreamStore streams_{this};
   rocksdb::WriteOptions write_options_;
   rocksdb::WriteOptions sync_write_options_;
 
@@ -299,9 +317,12 @@ class RocksDbBackend final : public Backend,
 // ---- open and recovery -----------------------------------------------------
 
 absl::Status RocksDbBackend::Open() {
-  MutexLock lock(&mu_);
-  FERRY_RDB_RETURN_IF_ERROR(OpenDbLocked());
-  return LoadCatalogLocked();
+  {
+    MutexLock lock(&mu_);
+    FERRY_RDB_RETURN_IF_ERROR(OpenDbLocked());
+    FERRY_RDB_RETURN_IF_ERROR(LoadCatalogLocked());
+  }
+  return streams_.Load();
 }
 
 absl::Status RocksDbBackend::OpenDbLocked() {
@@ -336,8 +357,39 @@ absl::Status RocksDbBackend::OpenDbLocked() {
   write_options_.sync = false;
   sync_write_options_.sync = true;
 
+  // The default column family holds the queues and the key-value table;
+  // "streams" the stream records (created in a database written before it
+  // existed, format version 1).
+  std::vector<std::string> families;
+  bool has_streams = false;
+  if (rocksdb::DB::ListColumnFamilies(o, options_.path, &families).ok()) {
+    has_streams = std::find(families.begin(), families.end(),
+                            rc::kStreamsColumnFamily) != families.end();
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(o)}};
+  if (has_streams) {
+    descriptors.push_back(
+        {rc::kStreamsColumnFamily, rocksdb::ColumnFamilyOptions(o)});
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(o, options_.path, &raw);
+  rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(o), options_.path,
+                                        descriptors, &handles, &raw);
+  if (s.ok()) {
+    delete handles[0];  // the default family: db_ uses it implicitly
+    rocksdb::ColumnFamilyHandle* streams = has_streams ? handles[1] : nullptr;
+    if (!has_streams) {
+      s = raw->CreateColumnFamily(rocksdb::ColumnFamilyOptions(o),
+                                  rc::kStreamsColumnFamily, &streams);
+      if (!s.ok()) {
+        raw->Close().PermitUncheckedError();
+        delete raw;
+        raw = nullptr;
+      }
+    }
+    streams_cf_.reset(streams);
+  }
   if (!s.ok()) {
     if (s.IsIOError() && (s.ToString().find("lock") != std::string::npos ||
                           s.ToString().find("LOCK") != std::string::npos)) {
@@ -375,7 +427,17 @@ absl::Status RocksDbBackend::OpenDbLocked() {
   } else {
     if (value.size() != 4) return Corrupt("format version");
     uint32_t version = rc::GetFixed32BE(value.data());
-    if (version != rc::kFormatVersion) {
+    if (version == 1) {
+      // Version 1 lacked the streams column family, created above; the
+      // version records that it exists, so an older build refuses it.
+      std::string v;
+      rc::PutFixed32BE(&v, rc::kFormatVersion);
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      FERRY_RDB_RETURN_IF_ERROR(
+          ToStatus(db_->Put(wo, S(rc::TagKey(rc::kFormatTag)), S(v)),
+                   "upgrade version"));
+    } else if (version != rc::kFormatVersion) {
       return absl::FailedPreconditionError(absl::StrCat(
           "rocksdb backend: ", options_.path, " has on-disk format version ",
           version, "; this build reads version ", rc::kFormatVersion));
@@ -505,6 +567,7 @@ absl::Status RocksDbBackend::ResumeIfNeededLocked() {
   // which replays the WAL, and rebuild the in-memory state from the database.
   {
     std::unique_lock<std::shared_mutex> db_lock(db_mu_);
+    streams_cf_.reset();
     if (db_ != nullptr) db_->Close().PermitUncheckedError();
     db_.reset();
   }
@@ -612,7 +675,47 @@ absl::Status RocksDbBackend::Reset() {
     queues_.clear();
     by_key_.clear();
   }
-  return WaitDurable(ticket);
+  FERRY_RDB_RETURN_IF_ERROR(WaitDurable(ticket));
+  return streams_.Reset();
+}
+
+// ---- StreamDbHost
+// ------------------------------------------------------------
+
+absl::Status RocksDbBackend::WithDb(
+    absl::FunctionRef<absl::Status(rocksdb::DB&, rocksdb::ColumnFamilyHandle&)>
+        fn) {
+  std::shared_lock<std::shared_mutex> db_lock(db_mu_);
+  if (db_ == nullptr || streams_cf_ == nullptr) {
+    return absl::UnavailableError("rocksdb backend: database is reopening");
+  }
+  return fn(*db_, *streams_cf_);
+}
+
+absl::Status RocksDbBackend::Commit(
+    bool adds_data,
+    absl::FunctionRef<void(rocksdb::WriteBatch&, rocksdb::ColumnFamilyHandle*)>
+        fill,
+    uint64_t* ticket) {
+  MutexLock lock(&mu_);
+  FERRY_RDB_RETURN_IF_ERROR(ResumeIfNeededLocked());
+  if (adds_data) FERRY_RDB_RETURN_IF_ERROR(CheckDiskCapLocked());
+  rocksdb::WriteBatch b;
+  fill(b, streams_cf_.get());
+  return CommitLocked(&b, {}, ticket);
+}
+
+void RocksDbBackend::CompactStreamRange(const std::string& begin,
+                                        const std::string& end) {
+  std::shared_lock<std::shared_mutex> db_lock(db_mu_);
+  if (db_ == nullptr || streams_cf_ == nullptr) return;
+  rocksdb::CompactRangeOptions o;
+  o.bottommost_level_compaction =
+      rocksdb::BottommostLevelCompaction::kForceOptimized;
+  o.exclusive_manual_compaction = false;
+  const rocksdb::Slice b(begin), e(end);
+  // Best effort, as CompactQueueRanges.
+  db_->CompactRange(o, streams_cf_.get(), &b, &e).PermitUncheckedError();
 }
 
 // ---- catalog ---------------------------------------------------------------

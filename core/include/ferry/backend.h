@@ -41,6 +41,7 @@
 #include "absl/time/time.h"
 #include "ferry/export.h"
 #include "ferry/message.h"
+#include "ferry/stream_store.h"
 
 namespace ferry {
 
@@ -299,7 +300,9 @@ class FERRY_EXPORT Backend {
   virtual std::string_view Name() const = 0;
   virtual QueueStore& queues() = 0;
   virtual KeyValueStore& kv() = 0;
-  // Test support: removes every queue, message and key.
+  // Kinesis streams (ferry/stream_store.h).
+  virtual StreamStore& streams() = 0;
+  // Test support: removes every queue, message, key and stream.
   virtual absl::Status Reset() = 0;
 };
 

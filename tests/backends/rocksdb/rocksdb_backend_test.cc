@@ -41,9 +41,18 @@ class RocksDbBackendTest : public testing::Test {
   void PutRaw(const std::string& key, const std::string& value) {
     rocksdb::Options o;
     o.create_if_missing = true;
+    // Every column family must be opened (the streams family too).
+    std::vector<std::string> names;
+    if (!rocksdb::DB::ListColumnFamilies(o, dir_, &names).ok()) {
+      names = {rocksdb::kDefaultColumnFamilyName};  // a new database
+    }
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const std::string& name : names) families.push_back({name, o});
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(o, dir_, &db).ok());
+    ASSERT_TRUE(rocksdb::DB::Open(o, dir_, families, &handles, &db).ok());
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), key, value).ok());
+    for (rocksdb::ColumnFamilyHandle* h : handles) delete h;
     delete db;
   }
 
