@@ -329,7 +329,7 @@ def scaling_queue_rows(res):
     for name in res.names("scaling_benchmark"):
         b = res.by_key[("scaling_benchmark", name)]
         if "queues" in b:
-            rows.append((b.get("backend_label", name.split("/")[0]), int(b["queues"]),
+            rows.append((name.split("/")[0].removeprefix("BM_"), int(b["queues"]),
                          res.get("scaling_benchmark", name)))
     return sorted(rows)
 
@@ -339,7 +339,7 @@ def scaling_thread_rows(res):
     for name in res.names("scaling_benchmark"):
         b = res.by_key[("scaling_benchmark", name)]
         if "workers" in b:
-            rows.append((name.split("/")[0], int(b["workers"]),
+            rows.append((name.split("/")[0].removeprefix("BM_"), int(b["workers"]),
                          res.get("scaling_benchmark", name)))
     return sorted(rows)
 
@@ -541,41 +541,51 @@ def gnuplot(script, plots_dir):
     if not shutil.which("gnuplot"):
         log("gnuplot not installed: no plots")
         return False
+    # Plain text labels: names such as BM_MemoryQueues keep their underscores.
+    script = script.replace("\nset output", "\nset termoption noenhanced\nset output", 1)
     subprocess.run(["gnuplot"], input=script, text=True, check=True, cwd=plots_dir)
     return True
 
 
-def plot_threads(res, plots_dir):
-    data = os.path.join(plots_dir, "threads.dat")
-    series = [
-        ("ferry RocksDB durable", R, "BM_DurableSend"),
-        ("raw RocksDB fsync", R, "BM_RawFsyncedWriteBatch"),
-        ("SQLite FULL", P, "BM_SqliteQueueSendFull"),
-        ("ferry RocksDB buffered", R, "BM_BufferedSend"),
-        ("raw RocksDB no fsync", R, "BM_RawWalWriteNoSync"),
-        ("SQLite NORMAL", P, "BM_SqliteQueueSendNormal"),
-    ]
-    with open(data, "w") as f:
-        f.write("producers " + " ".join(f'"{s[0]}"' for s in series) + "\n")
-        for p in (1, 4, 16):
-            vals = [res.get(prog, f"{name}/" + sends(p, 10)) for _, prog, name in series]
-            f.write(f"{p} " + " ".join("NaN" if v is None else f"{v:.1f}" for v in vals) + "\n")
-    plots = ", ".join(f"'threads.dat' using 1:{i + 2} with linespoints title columnheader({i + 2})"
+def line_plot(plots_dir, name, title, xlabel, xs, series, value, logx=2):
+    """A log-log line plot of messages/s: one line per series, value(series,
+    x) giving each point (None when absent)."""
+    with open(os.path.join(plots_dir, name + ".dat"), "w") as f:
+        f.write("x " + " ".join(f'"{s}"' for s in series) + "\n")
+        for x in xs:
+            vals = [value(s, x) for s in series]
+            f.write(f"{x} " + " ".join("NaN" if v is None else f"{v:.1f}" for v in vals) + "\n")
+    plots = ", ".join(f"'{name}.dat' using 1:{i + 2} with linespoints title columnheader({i + 2})"
                       for i in range(len(series)))
     return gnuplot(f"""
 set terminal png size 900,560
-set output 'threads.png'
-set title 'Sends of batches of 10: messages/s vs producer threads'
+set output '{name}.png'
+set title '{title}'
 set logscale y
-set logscale x 2
-set xrange [0.8:20]
-set xtics (1,4,16)
-set xlabel 'producer threads'
+set logscale x {logx}
+set xrange [{xs[0] * 0.8}:{xs[-1] * 1.25}]
+set xtics ({",".join(str(x) for x in xs)})
+set xlabel '{xlabel}'
 set ylabel 'messages/s'
 set key below
 set grid
 plot {plots}
 """, plots_dir)
+
+
+def plot_threads(res, plots_dir):
+    series = {
+        "ferry RocksDB durable": (R, "BM_DurableSend"),
+        "raw RocksDB fsync": (R, "BM_RawFsyncedWriteBatch"),
+        "SQLite FULL": (P, "BM_SqliteQueueSendFull"),
+        "ferry RocksDB buffered": (R, "BM_BufferedSend"),
+        "raw RocksDB no fsync": (R, "BM_RawWalWriteNoSync"),
+        "SQLite NORMAL": (P, "BM_SqliteQueueSendNormal"),
+    }
+    return line_plot(plots_dir, "threads",
+                     "Sends of batches of 10: messages/s vs producer threads",
+                     "producer threads", [1, 4, 16], list(series),
+                     lambda s, p: res.get(series[s][0], f"{series[s][1]}/" + sends(p, 10)))
 
 
 def plot_memory(res, plots_dir):
@@ -635,61 +645,26 @@ plot 'latency.dat' using 2:xtic(1) title columnheader(2), '' using 3 title colum
 """, plots_dir)
 
 
-def plot_cycle_threads(res, plots_dir):
-    rows = scaling_thread_rows(res)
+def plot_scaling_rows(plots_dir, rows, name, title, xlabel, logx):
     if not rows:
         return False
-    backends = sorted({r[0] for r in rows})
-    counts = sorted({r[1] for r in rows})
-    with open(os.path.join(plots_dir, "cycle_threads.dat"), "w") as f:
-        f.write("threads " + " ".join(f'"{b}"' for b in backends) + "\n")
-        for n in counts:
-            vals = [next((v for b2, t, v in rows if b2 == b and t == n), None) for b in backends]
-            f.write(f"{n} " + " ".join("NaN" if v is None else f"{v:.1f}" for v in vals) + "\n")
-    plots = ", ".join(f"'cycle_threads.dat' using 1:{i + 2} with linespoints title columnheader({i + 2})"
-                      for i in range(len(backends)))
-    return gnuplot(f"""
-set terminal png size 900,560
-set output 'cycle_threads.png'
-set title 'One queue, T threads each sending, receiving and deleting batches of 10'
-set logscale x 2
-set xrange [0.8:20]
-set xtics (1,2,4,8,16)
-set logscale y
-set xlabel 'threads'
-set ylabel 'messages/s'
-set key below
-set grid
-plot {plots}
-""", plots_dir)
+    series = sorted({r[0] for r in rows})
+    xs = sorted({r[1] for r in rows})
+    values = {(r[0], r[1]): r[2] for r in rows}
+    return line_plot(plots_dir, name, title, xlabel, xs, series,
+                     lambda s, x: values.get((s, x)), logx)
+
+
+def plot_cycle_threads(res, plots_dir):
+    return plot_scaling_rows(
+        plots_dir, scaling_thread_rows(res), "cycle_threads",
+        "One queue, T threads each sending, receiving and deleting batches of 10",
+        "threads", 2)
 
 
 def plot_scaling(res, plots_dir):
-    rows = scaling_queue_rows(res)
-    if not rows:
-        return False
-    data = os.path.join(plots_dir, "queues.dat")
-    backends = sorted({r[0] for r in rows})
-    counts = sorted({r[1] for r in rows})
-    with open(data, "w") as f:
-        f.write("queues " + " ".join(f'"{b}"' for b in backends) + "\n")
-        for n in counts:
-            vals = [next((v for b2, q, v in rows if b2 == b and q == n), None) for b in backends]
-            f.write(f"{n} " + " ".join("NaN" if v is None else f"{v:.1f}" for v in vals) + "\n")
-    plots = ", ".join(f"'queues.dat' using 1:{i + 2} with linespoints title columnheader({i + 2})"
-                      for i in range(len(backends)))
-    return gnuplot(f"""
-set terminal png size 900,560
-set output 'queues.png'
-set title 'Throughput as the number of queues grows'
-set logscale x 10
-set logscale y
-set xlabel 'queues'
-set ylabel 'messages/s'
-set key below
-set grid
-plot {plots}
-""", plots_dir)
+    return plot_scaling_rows(plots_dir, scaling_queue_rows(res), "queues",
+                             "Throughput as the number of queues grows", "queues", 10)
 
 
 # ---- Report -----------------------------------------------------------------

@@ -44,7 +44,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "bench_flags.h"
+#include "bench_support.h"
 #include "benchmark/benchmark.h"
 
 namespace ferry {
@@ -66,31 +66,8 @@ std::string g_dir;
 
 const std::string kBody(100, 'x');
 
-template <typename Fn>
-double RunThreads(int threads, Fn fn) {
-  std::atomic<int> ready{0};
-  std::atomic<bool> go{false};
-  std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      ready.fetch_add(1);
-      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
-      fn(t);
-    });
-  }
-  while (ready.load() < threads) std::this_thread::yield();
-  auto start = std::chrono::steady_clock::now();
-  go.store(true, std::memory_order_release);
-  for (auto& w : workers) w.join();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-      .count();
-}
-
-void Report(benchmark::State& state, int64_t messages, double seconds) {
-  state.SetIterationTime(seconds);
-  state.counters["msgs_per_s"] = static_cast<double>(messages) / seconds;
-  state.SetItemsProcessed(messages);
-}
+using bench::ReportMessages;
+using bench::RunThreads;
 
 // Keeps producers at most `limit` messages ahead of consumers, so that the
 // figure is a flow, not a fill followed by a drain.
@@ -187,8 +164,13 @@ bool FlushRedis(benchmark::State& state) {
   return true;
 }
 
-// One producer and one consumer through LPUSH → (B)LMOVE → LREM.
-void BM_RedisReliableQueue(benchmark::State& state) {
+// One producer and one consumer, each on its own connection to a flushed
+// server: the producer sends `produce` with the body as its argument, total
+// times, in pipelines of `pipeline` commands; consume(connection) takes what
+// is there, finishes it, and returns how many messages it finished.
+template <typename Consume>
+void RedisFlow(benchmark::State& state, const char* setup, const char* produce,
+               Consume consume) {
   const int pipeline = static_cast<int>(state.range(0));
   const int64_t total = g_scale.redis_messages / pipeline * pipeline;
   for (auto _ : state) {
@@ -200,12 +182,16 @@ void BM_RedisReliableQueue(benchmark::State& state) {
       state.SkipWithError(error.c_str());
       return;
     }
+    if (setup != nullptr) {
+      redisAppendCommand(producer.get(), setup);
+      ReadReplies(producer.get(), 1);
+    }
     Backlog backlog(g_scale.backlog);
     double seconds = RunThreads(2, [&](int t) {
       if (t == 0) {
         for (int64_t sent = 0; sent < total; sent += pipeline) {
           for (int i = 0; i < pipeline; ++i) {
-            redisAppendCommand(producer.get(), "LPUSH q %b", kBody.data(),
+            redisAppendCommand(producer.get(), produce, kBody.data(),
                                kBody.size());
           }
           ReadReplies(producer.get(), pipeline);
@@ -213,88 +199,61 @@ void BM_RedisReliableQueue(benchmark::State& state) {
         }
         return;
       }
-      redisContext* c = consumer.get();
       for (int64_t done = 0; done < total;) {
-        // Take up to `pipeline` messages into the processing list.
-        for (int i = 0; i < pipeline; ++i) {
-          if (pipeline == 1) {
-            redisAppendCommand(c, "BLMOVE q processing RIGHT LEFT 1");
-          } else {
-            redisAppendCommand(c, "LMOVE q processing RIGHT LEFT");
-          }
-        }
-        std::vector<Reply> taken = ReadReplies(c, pipeline);
-        int acks = 0;
-        for (const Reply& r : taken) {
-          if (r->type != REDIS_REPLY_STRING) continue;  // nothing was waiting
-          redisAppendCommand(c, "LREM processing 1 %b", r->str, r->len);
-          ++acks;
-        }
-        ReadReplies(c, acks);
-        done += acks;
-        backlog.Consumed(acks);
+        int64_t finished = consume(consumer.get(), pipeline);
+        done += finished;
+        backlog.Consumed(finished);
       }
     });
-    Report(state, total, seconds);
+    ReportMessages(state, total, seconds);
   }
   state.counters["pipeline"] = pipeline;
 }
 
-// One producer (XADD) and one consumer of a group (XREADGROUP, XACK).
-void BM_RedisStream(benchmark::State& state) {
-  const int pipeline = static_cast<int>(state.range(0));
-  const int64_t total = g_scale.redis_messages / pipeline * pipeline;
-  for (auto _ : state) {
-    if (!FlushRedis(state)) return;
-    std::string error;
-    RedisConnection producer = ConnectRedis(&error);
-    RedisConnection consumer = ConnectRedis(&error);
-    if (producer == nullptr || consumer == nullptr) {
-      state.SkipWithError(error.c_str());
-      return;
+// The reliable-queue pattern: LPUSH → (B)LMOVE to a processing list → LREM.
+void BM_RedisReliableQueue(benchmark::State& state) {
+  RedisFlow(state, nullptr, "LPUSH q %b", [](redisContext* c, int pipeline) {
+    for (int i = 0; i < pipeline; ++i) {
+      // A lone consumer blocks for the next message; a pipelined one asks
+      // without blocking and retries.
+      redisAppendCommand(c, pipeline == 1 ? "BLMOVE q processing RIGHT LEFT 1"
+                                          : "LMOVE q processing RIGHT LEFT");
     }
-    redisAppendCommand(producer.get(), "XGROUP CREATE s g $ MKSTREAM");
-    ReadReplies(producer.get(), 1);
-    Backlog backlog(g_scale.backlog);
-    double seconds = RunThreads(2, [&](int t) {
-      if (t == 0) {
-        for (int64_t sent = 0; sent < total; sent += pipeline) {
-          for (int i = 0; i < pipeline; ++i) {
-            redisAppendCommand(producer.get(), "XADD s * b %b", kBody.data(),
-                               kBody.size());
-          }
-          ReadReplies(producer.get(), pipeline);
-          backlog.Produced(pipeline);
-        }
-        return;
-      }
-      redisContext* c = consumer.get();
-      const std::string count = std::to_string(pipeline);
-      for (int64_t done = 0; done < total;) {
-        redisAppendCommand(c,
-                           "XREADGROUP GROUP g c COUNT %s BLOCK 1000 "
-                           "STREAMS s >",
-                           count.c_str());
-        Reply read = std::move(ReadReplies(c, 1)[0]);
-        // [[stream, [[id, [field, value]], ...]]]
-        if (read->type != REDIS_REPLY_ARRAY || read->elements == 0) continue;
-        redisReply* entries = read->element[0]->element[1];
-        std::vector<const char*> argv = {"XACK", "s", "g"};
-        std::vector<size_t> lens = {4, 1, 1};
-        for (size_t i = 0; i < entries->elements; ++i) {
-          argv.push_back(entries->element[i]->element[0]->str);
-          lens.push_back(entries->element[i]->element[0]->len);
-        }
-        redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(),
-                               lens.data());
-        ReadReplies(c, 1);
-        done += static_cast<int64_t>(entries->elements);
-        backlog.Consumed(static_cast<int64_t>(entries->elements));
-      }
-    });
-    Report(state, total, seconds);
-  }
-  state.counters["pipeline"] = pipeline;
+    int acks = 0;
+    for (const Reply& r : ReadReplies(c, pipeline)) {
+      if (r->type != REDIS_REPLY_STRING) continue;  // nothing was waiting
+      redisAppendCommand(c, "LREM processing 1 %b", r->str, r->len);
+      ++acks;
+    }
+    ReadReplies(c, acks);
+    return acks;
+  });
+}
+
+// A stream with a consumer group: XADD → XREADGROUP → XACK.
+void BM_RedisStream(benchmark::State& state) {
+  RedisFlow(state, "XGROUP CREATE s g $ MKSTREAM", "XADD s * b %b",
+            [](redisContext* c, int pipeline) -> int64_t {
+              const std::string count = std::to_string(pipeline);
+              redisAppendCommand(
+                  c, "XREADGROUP GROUP g c COUNT %s BLOCK 1000 STREAMS s >",
+                  count.c_str());
+              Reply read = std::move(ReadReplies(c, 1)[0]);
+              // [[stream, [[id, [field, value]], ...]]]; nil after the block.
+              if (read->type != REDIS_REPLY_ARRAY || read->elements == 0)
+                return 0;
+              redisReply* entries = read->element[0]->element[1];
+              std::vector<const char*> argv = {"XACK", "s", "g"};
+              std::vector<size_t> lens = {4, 1, 1};
+              for (size_t i = 0; i < entries->elements; ++i) {
+                argv.push_back(entries->element[i]->element[0]->str);
+                lens.push_back(entries->element[i]->element[0]->len);
+              }
+              redisAppendCommandArgv(c, static_cast<int>(argv.size()),
+                                     argv.data(), lens.data());
+              ReadReplies(c, 1);
+              return static_cast<int64_t>(entries->elements);
+            });
 }
 
 // ---- SQLite (the goqite design) --------------------------------------------
@@ -431,7 +390,7 @@ void SqliteSends(benchmark::State& state, bool durable, int64_t total) {
     });
     clients.clear();
     RemoveSqlite(path);
-    Report(state, per_thread * producers * batch, seconds);
+    ReportMessages(state, per_thread * producers * batch, seconds);
   }
 }
 
@@ -499,7 +458,7 @@ void SqliteCycle(benchmark::State& state, bool durable) {
       }
     });
     RemoveSqlite(path);
-    Report(state, total, seconds);
+    ReportMessages(state, total, seconds);
   }
 }
 
@@ -544,8 +503,6 @@ BENCHMARK(BM_SqliteQueueCycleNormal)
     ->Unit(benchmark::kMillisecond);
 
 bool ParseOwnFlags(int* argc, char** argv) {
-  const char* tmp = std::getenv("TMPDIR");
-  g_dir = tmp != nullptr ? tmp : "/tmp";
   bool full = true;
   bool ok = bench::ParseBenchFlags(argc, argv, &full,
                                    {{"redis",
@@ -553,10 +510,7 @@ bool ParseOwnFlags(int* argc, char** argv) {
                                        g_redis = std::string(v);
                                        return true;
                                      }},
-                                    {"dir", [](std::string_view v) {
-                                       g_dir = std::string(v);
-                                       return true;
-                                     }}});
+                                    bench::DirFlag(&g_dir)});
   g_scale = full ? kFull : kSmoke;
   return ok;
 }
@@ -566,11 +520,7 @@ bool ParseOwnFlags(int* argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (!ferry::ParseOwnFlags(&argc, argv)) return 2;
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::AddCustomContext("ferry_scale", ferry::g_scale.name);
-  benchmark::AddCustomContext("sqlite_version", sqlite3_libversion());
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return ferry::bench::RunBenchmarks(
+      argc, argv, ferry::g_scale.name,
+      {{"sqlite_version", sqlite3_libversion()}});
 }

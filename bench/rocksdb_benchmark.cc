@@ -47,7 +47,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "bench_flags.h"
+#include "bench_support.h"
 #include "benchmark/benchmark.h"
 #include "ferry/backend.h"
 #include "ferry/rocksdb_backend.h"
@@ -85,33 +85,8 @@ std::string FreshDir(const std::string& what) {
   return dir;
 }
 
-// Runs fn(thread_index) on `threads` threads released together; returns the
-// seconds from release to the last one finishing.
-template <typename Fn>
-double RunThreads(int threads, Fn fn) {
-  std::atomic<int> ready{0};
-  std::atomic<bool> go{false};
-  std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      ready.fetch_add(1);
-      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
-      fn(t);
-    });
-  }
-  while (ready.load() < threads) std::this_thread::yield();
-  auto start = std::chrono::steady_clock::now();
-  go.store(true, std::memory_order_release);
-  for (auto& w : workers) w.join();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-      .count();
-}
-
-void Report(benchmark::State& state, int64_t messages, double seconds) {
-  state.SetIterationTime(seconds);
-  state.counters["msgs_per_s"] = static_cast<double>(messages) / seconds;
-  state.SetItemsProcessed(messages);
-}
+using bench::ReportMessages;
+using bench::RunThreads;
 
 // ---- raw RocksDB
 // -------------------------------------------------------------
@@ -148,7 +123,7 @@ void RawWrites(benchmark::State& state, bool sync, int64_t total) {
     });
     db.reset();
     std::filesystem::remove_all(dir);
-    Report(state, per_thread * producers * batch, seconds);
+    ReportMessages(state, per_thread * producers * batch, seconds);
   }
 }
 
@@ -206,7 +181,7 @@ void Sends(benchmark::State& state, RocksDbDurability durability,
     });
     backend.reset();
     std::filesystem::remove_all(dir);
-    Report(state, per_thread * producers * batch, seconds);
+    ReportMessages(state, per_thread * producers * batch, seconds);
   }
 }
 
@@ -274,7 +249,7 @@ void ReceiveDelete(benchmark::State& state, RocksDbDurability durability) {
     backend.reset();
     std::filesystem::remove_all(dir);
     state.ResumeTiming();
-    Report(state, done, seconds);
+    ReportMessages(state, done, seconds);
     state.counters["depth"] = static_cast<double>(g_scale.depth);
   }
 }
@@ -559,8 +534,6 @@ BENCHMARK(BM_HeadReceiveAfterHistory)
     ->Unit(benchmark::kMillisecond);
 
 bool ParseOwnFlags(int* argc, char** argv) {
-  const char* tmp = std::getenv("TMPDIR");
-  g_dir = tmp != nullptr ? tmp : "/tmp";
   bool full = true;
   bool ok = bench::ParseBenchFlags(
       argc, argv, &full,
@@ -573,10 +546,7 @@ bool ParseOwnFlags(int* argc, char** argv) {
           }
           return true;
         }},
-       {"dir", [](std::string_view v) {
-          g_dir = std::string(v);
-          return true;
-        }}});
+       bench::DirFlag(&g_dir)});
   g_scale = full ? kFull : kSmoke;
   return ok;
 }
@@ -586,11 +556,6 @@ bool ParseOwnFlags(int* argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (!ferry::ParseOwnFlags(&argc, argv)) return 2;
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::AddCustomContext("ferry_scale", ferry::g_scale.name);
-  benchmark::AddCustomContext("ferry_dir", ferry::g_dir);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return ferry::bench::RunBenchmarks(argc, argv, ferry::g_scale.name,
+                                     {{"ferry_dir", ferry::g_dir}});
 }

@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "bench_flags.h"
+#include "bench_support.h"
 #include "benchmark/benchmark.h"
 #include "ferry/broker.h"
 #include "ferry/memory_backend.h"
@@ -101,41 +101,6 @@ void Cycle(benchmark::State& state, Broker& broker) {
   state.counters["queues"] = static_cast<double>(queues);
 }
 
-void BM_MemoryQueues(benchmark::State& state) {
-  absl::StatusOr<std::unique_ptr<Broker>> broker =
-      Broker::Open({}, NewMemoryBackend());
-  if (!broker.ok()) {
-    state.SkipWithError(broker.status().ToString().c_str());
-    return;
-  }
-  Cycle(state, **broker);
-}
-
-#ifdef FERRY_SCALING_WITH_ROCKSDB
-void BM_RocksDbBufferedQueues(benchmark::State& state) {
-  static int counter = 0;
-  const std::string dir =
-      absl::StrCat(g_dir, "/ferry_scaling_bench_", ::getpid(), "_", counter++);
-  std::filesystem::remove_all(dir);
-  {
-    absl::StatusOr<std::unique_ptr<Backend>> backend = OpenRocksDbBackend(
-        {.path = dir, .durability = RocksDbDurability::kBuffered});
-    if (!backend.ok()) {
-      state.SkipWithError(backend.status().ToString().c_str());
-      return;
-    }
-    absl::StatusOr<std::unique_ptr<Broker>> broker =
-        Broker::Open({}, *std::move(backend));
-    if (!broker.ok()) {
-      state.SkipWithError(broker.status().ToString().c_str());
-      return;
-    }
-    Cycle(state, **broker);
-  }
-  std::filesystem::remove_all(dir);
-}
-#endif
-
 // T threads cycling batches of 10 through one queue.
 void Threads(benchmark::State& state, Broker& broker) {
   const int threads = static_cast<int>(state.range(0));
@@ -149,89 +114,92 @@ void Threads(benchmark::State& state, Broker& broker) {
   const std::vector<std::string> batch(10, kBody);
   for (auto _ : state) {
     std::atomic<bool> failed{false};
-    std::atomic<int> ready{0};
-    std::atomic<bool> go{false};
-    std::vector<std::thread> workers;
-    for (int t = 0; t < threads; ++t) {
-      workers.emplace_back([&] {
-        Queue q = *queue;
-        ready.fetch_add(1);
-        while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
-        std::vector<std::string> receipts;
-        for (int64_t r = 0; r < rounds && !failed.load(); ++r) {
-          if (!q.SendBatch(batch).ok()) failed = true;
-          // Another thread may have taken this thread's messages; take
-          // whatever is there until 10 were handled.
-          for (int handled = 0; handled < 10 && !failed.load();) {
-            absl::StatusOr<std::vector<ReceivedMessage>> got =
-                q.Receive({.max_messages = 10 - handled,
-                           .wait_time = absl::ZeroDuration()});
-            if (!got.ok()) {
-              failed = true;
-              break;
-            }
-            receipts.clear();
-            for (ReceivedMessage& m : *got) {
-              receipts.push_back(std::move(m.receipt));
-            }
-            if (!receipts.empty() && !q.DeleteBatch(receipts).ok()) {
-              failed = true;
-            }
-            handled += static_cast<int>(receipts.size());
+    double seconds = bench::RunThreads(threads, [&](int) {
+      Queue q = *queue;
+      std::vector<std::string> receipts;
+      for (int64_t r = 0; r < rounds && !failed.load(); ++r) {
+        if (!q.SendBatch(batch).ok()) failed = true;
+        // Another thread may have taken this thread's messages; take
+        // whatever is there until 10 were handled.
+        for (int handled = 0; handled < 10 && !failed.load();) {
+          absl::StatusOr<std::vector<ReceivedMessage>> got =
+              q.Receive({.max_messages = 10 - handled,
+                         .wait_time = absl::ZeroDuration()});
+          if (!got.ok()) {
+            failed = true;
+            break;
           }
+          receipts.clear();
+          for (ReceivedMessage& m : *got) {
+            receipts.push_back(std::move(m.receipt));
+          }
+          if (!receipts.empty() && !q.DeleteBatch(receipts).ok()) {
+            failed = true;
+          }
+          handled += static_cast<int>(receipts.size());
         }
-      });
-    }
-    while (ready.load() < threads) std::this_thread::yield();
-    auto start = std::chrono::steady_clock::now();
-    go.store(true, std::memory_order_release);
-    for (std::thread& w : workers) w.join();
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count();
+      }
+    });
     if (failed.load()) {
       state.SkipWithError("a send, receive or delete failed");
       return;
     }
-    state.SetIterationTime(seconds);
-    state.counters["msgs_per_s"] =
-        static_cast<double>(rounds * 10 * threads) / seconds;
+    bench::ReportMessages(state, rounds * 10 * threads, seconds);
   }
   state.counters["workers"] = threads;
 }
 
-void BM_MemoryThreads(benchmark::State& state) {
-  absl::StatusOr<std::unique_ptr<Broker>> broker =
-      Broker::Open({}, NewMemoryBackend());
-  if (!broker.ok()) {
-    state.SkipWithError(broker.status().ToString().c_str());
-    return;
-  }
-  Threads(state, **broker);
-}
+enum class Store { kMemory, kRocksDbBuffered };
 
+// Runs `body` with a broker over a fresh store of `kind` (RocksDB in a fresh
+// directory under --dir, removed afterwards).
+template <typename Body>
+void WithBroker(benchmark::State& state, Store kind, Body body) {
+  std::unique_ptr<Backend> backend;
+  std::string dir;
+  if (kind == Store::kMemory) {
+    backend = NewMemoryBackend();
+  } else {
 #ifdef FERRY_SCALING_WITH_ROCKSDB
-void BM_RocksDbBufferedThreads(benchmark::State& state) {
-  static int counter = 0;
-  const std::string dir = absl::StrCat(g_dir, "/ferry_scaling_threads_",
-                                       ::getpid(), "_", counter++);
-  std::filesystem::remove_all(dir);
-  {
-    absl::StatusOr<std::unique_ptr<Backend>> backend = OpenRocksDbBackend(
+    static int counter = 0;
+    dir = absl::StrCat(g_dir, "/ferry_scaling_bench_", ::getpid(), "_",
+                       counter++);
+    std::filesystem::remove_all(dir);
+    absl::StatusOr<std::unique_ptr<Backend>> opened = OpenRocksDbBackend(
         {.path = dir, .durability = RocksDbDurability::kBuffered});
-    if (!backend.ok()) {
-      state.SkipWithError(backend.status().ToString().c_str());
+    if (!opened.ok()) {
+      state.SkipWithError(opened.status().ToString().c_str());
       return;
     }
+    backend = *std::move(opened);
+#endif
+  }
+  {
     absl::StatusOr<std::unique_ptr<Broker>> broker =
-        Broker::Open({}, *std::move(backend));
+        Broker::Open({}, std::move(backend));
     if (!broker.ok()) {
       state.SkipWithError(broker.status().ToString().c_str());
-      return;
+    } else {
+      body(**broker);
     }
-    Threads(state, **broker);
   }
-  std::filesystem::remove_all(dir);
+  if (!dir.empty()) std::filesystem::remove_all(dir);
+}
+
+void BM_MemoryQueues(benchmark::State& state) {
+  WithBroker(state, Store::kMemory, [&](Broker& b) { Cycle(state, b); });
+}
+void BM_MemoryThreads(benchmark::State& state) {
+  WithBroker(state, Store::kMemory, [&](Broker& b) { Threads(state, b); });
+}
+#ifdef FERRY_SCALING_WITH_ROCKSDB
+void BM_RocksDbBufferedQueues(benchmark::State& state) {
+  WithBroker(state, Store::kRocksDbBuffered,
+             [&](Broker& b) { Cycle(state, b); });
+}
+void BM_RocksDbBufferedThreads(benchmark::State& state) {
+  WithBroker(state, Store::kRocksDbBuffered,
+             [&](Broker& b) { Threads(state, b); });
 }
 #endif
 
@@ -255,14 +223,8 @@ BENCHMARK(BM_RocksDbBufferedThreads)->Apply(ThreadCounts);
 #endif
 
 bool ParseOwnFlags(int* argc, char** argv) {
-  const char* tmp = std::getenv("TMPDIR");
-  g_dir = tmp != nullptr ? tmp : "/tmp";
   bool full = true;
-  bool ok = bench::ParseBenchFlags(argc, argv, &full,
-                                   {{"dir", [](std::string_view v) {
-                                       g_dir = std::string(v);
-                                       return true;
-                                     }}});
+  bool ok = bench::ParseBenchFlags(argc, argv, &full, {bench::DirFlag(&g_dir)});
   g_scale = full ? kFull : kSmoke;
   return ok;
 }
@@ -272,10 +234,5 @@ bool ParseOwnFlags(int* argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (!ferry::ParseOwnFlags(&argc, argv)) return 2;
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::AddCustomContext("ferry_scale", ferry::g_scale.name);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return ferry::bench::RunBenchmarks(argc, argv, ferry::g_scale.name);
 }
