@@ -6,6 +6,7 @@
 #include "sns_engine.h"
 #include "sqs_names.h"
 #include "status_macros.h"
+#include "stream_engine.h"
 
 namespace ferry {
 
@@ -24,7 +25,9 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(
 
 Broker::Broker(std::unique_ptr<internal::Engine> engine)
     : engine_(std::move(engine)),
-      sns_(std::make_unique<internal::SnsEngine>(engine_.get())) {}
+      sns_(std::make_unique<internal::SnsEngine>(engine_.get())),
+      streams_(std::make_unique<internal::StreamEngine>(
+          engine_->clock(), engine_->backend(), engine_->options())) {}
 
 Broker::~Broker() { engine_->Shutdown(); }
 
@@ -105,11 +108,13 @@ absl::StatusOr<std::vector<std::string>> Broker::ListQueues(
 Sqs& Broker::sqs() { return engine_->sqs(); }
 absl::Status Broker::RunMaintenance() {
   FERRY_RETURN_IF_ERROR(sns_->RunMaintenance());
+  FERRY_RETURN_IF_ERROR(streams_->RunMaintenance());
   return engine_->RunMaintenance();
 }
 absl::Status Broker::Reset() {
   absl::Status s = engine_->Reset();
   sns_->ForgetCache();
+  streams_->Reset().IgnoreError();
   return s;
 }
 Clock& Broker::clock() { return engine_->clock(); }

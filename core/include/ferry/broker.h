@@ -35,15 +35,18 @@
 #include "ferry/export.h"
 #include "ferry/ids.h"
 #include "ferry/queue.h"
+#include "ferry/stream.h"
 #include "ferry/topic.h"
 
 namespace ferry {
 
 class Sqs;
 class Sns;
+class Kinesis;
 namespace internal {
 class Engine;
 class SnsEngine;
+class StreamEngine;
 }  // namespace internal
 
 // AWS's waits and quotas. Off by default (DESIGN.md principle 8): validation
@@ -57,6 +60,16 @@ struct StrictModeOptions {
   // In-flight messages per queue; a short-poll receive beyond it: OverLimit.
   int64_t max_in_flight_standard = 120000;
   int64_t max_in_flight_fifo = 120000;
+  // Kinesis: per-shard write and read quotas (ProvisionedThroughputExceeded),
+  // the account's shard quota and consumers per stream (LimitExceeded), and
+  // how long a stream stays CREATING / UPDATING (0: ACTIVE at once).
+  int64_t kinesis_shard_write_records = 1000;   // per second
+  int64_t kinesis_shard_write_bytes = 1 << 20;  // per second
+  int64_t kinesis_shard_read_calls = 5;         // GetRecords per second
+  int64_t kinesis_shard_read_bytes = 2 << 20;   // per second
+  int64_t kinesis_account_shard_limit = 500;
+  int64_t kinesis_consumers_per_stream = 20;
+  absl::Duration kinesis_status_delay = absl::ZeroDuration();
 };
 
 enum class LogSeverity { kInfo, kWarning, kError };
@@ -122,6 +135,15 @@ class FERRY_EXPORT Broker {
   // The AWS-shaped operation layer over the same topics.
   Sns& sns();
 
+  // Kinesis streams in the default account and region (ferry/stream.h), and
+  // the AWS-shaped layer over them (ferry/kinesis.h).
+  absl::StatusOr<Stream> CreateStream(std::string_view name,
+                                      const StreamOptions& options = {});
+  absl::StatusOr<Stream> GetStream(std::string_view name);
+  absl::Status DeleteStream(std::string_view name);
+  absl::StatusOr<std::vector<std::string>> ListStreams();
+  Kinesis& kinesis();
+
   // Work that moves on its own (message move tasks), run now on the caller's
   // thread. Expiry of visibility, delay and retention is lazy and needs no
   // call.
@@ -137,6 +159,7 @@ class FERRY_EXPORT Broker {
   explicit Broker(std::unique_ptr<internal::Engine> engine);
   std::unique_ptr<internal::Engine> engine_{};
   std::unique_ptr<internal::SnsEngine> sns_{};  // destroyed before engine_
+  std::unique_ptr<internal::StreamEngine> streams_{};
 };
 
 }  // namespace ferry
