@@ -260,14 +260,28 @@ void BM_RocksDbGetRecords100B(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 
-BENCHMARK(BM_MemoryPutRecords100B)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_RawVectorLogAppend100B)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_MemoryPutRecords10KiB)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Memcpy10KiB)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_MemoryGetRecords100B)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_RocksDbBufferedPutRecords100B)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_RawRocksDbBatchedWrites100B)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_RocksDbGetRecords100B)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MemoryPutRecords100B)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_RawVectorLogAppend100B)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_MemoryPutRecords10KiB)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_Memcpy10KiB)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_MemoryGetRecords100B)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_RocksDbBufferedPutRecords100B)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_RawRocksDbBatchedWrites100B)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_RocksDbGetRecords100B)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 
