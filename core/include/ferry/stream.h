@@ -28,6 +28,7 @@
 #define FERRY_STREAM_H_
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <span>
@@ -98,6 +99,12 @@ class FERRY_EXPORT Stream {
   // per call, each record (key + data) at most 1 MiB, as PutRecords.
   absl::Status Put(std::span<const StreamRecordInput> records,
                    std::vector<StreamPosition>* positions = nullptr);
+  absl::Status Put(std::initializer_list<StreamRecordInput> records,
+                   std::vector<StreamPosition>* positions = nullptr) {
+    return Put(
+        std::span<const StreamRecordInput>(records.begin(), records.size()),
+        positions);
+  }
 
   // Records of `shard` from sequence `from` on (0: the oldest retained),
   // at most `max_records` and about 10 MiB.
