@@ -1,19 +1,25 @@
 // `ferry serve [--host H] [--port P] [--strict] [--credential K:S[:A]]...
-//              [--data-dir DIR]`
+//              [--data-dir DIR] [--config FILE] [--admin] [--manual-clock]`
 //
 // Opens a broker, in memory or, with --data-dir, on the RocksDB backend
-// (when the build has it), with AWS's waits and quotas under --strict, serves
+// (when the build has it), with AWS's waits and quotas under --strict,
+// creates the queues of --config (ferry/provision.h's JSON format), serves
 // it with the AWS wire gateway, prints the endpoint URL on a line of its own
 // to stdout once it accepts connections, and runs until SIGINT or SIGTERM,
-// when it drains in-flight requests and exits 0.
+// when it drains in-flight requests and exits 0. --admin turns on the
+// /_ferry/ test-support endpoints (ferry/gateway.h) and request recording;
+// --manual-clock runs the broker on a clock that moves only through
+// POST /_ferry/clock/advance (it starts at the current time).
 #include "serve.h"
 
 #include <signal.h>
 
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,8 +31,10 @@
 #include "absl/strings/string_view.h"
 #include "ferry/broker.h"
 #include "ferry/memory_backend.h"
+#include "ferry/testing/manual_clock.h"
 #ifdef FERRY_HAVE_GATEWAY
 #include "ferry/gateway.h"
+#include "ferry/provision.h"
 #endif
 #ifdef FERRY_HAVE_ROCKSDB
 #include "ferry/rocksdb_backend.h"
@@ -39,6 +47,7 @@ constexpr std::string_view kServeUsage =
     "usage: ferry serve [--host H] [--port P] [--strict]\n"
     "                   [--credential KEY:SECRET[:ACCOUNT]]... [--data-dir "
     "DIR]\n"
+    "                   [--config FILE] [--admin] [--manual-clock]\n"
     "\n"
     "  --host H        interface to bind (default 127.0.0.1)\n"
     "  --port P        port (default 4566; 0 picks a free one)\n"
@@ -50,6 +59,13 @@ constexpr std::string_view kServeUsage =
     "                  (repeatable); ACCOUNT is the account they act in\n"
     "  --data-dir DIR  keep queues in DIR on the RocksDB backend (durable;\n"
     "                  default: in memory)\n"
+    "  --config FILE   create the queues FILE describes (JSON; see the user\n"
+    "                  guide, \"Pre-provisioning\") before serving\n"
+    "  --admin         serve the test-support endpoints under /_ferry/\n"
+    "                  (reset, clock, faults, recorded requests, provision)\n"
+    "                  and record requests (the last 10000)\n"
+    "  --manual-clock  time moves only by POST /_ferry/clock/advance or\n"
+    "                  /_ferry/clock/set (implies --admin); starts now\n"
     "\n"
     "Prints the endpoint URL once ready; SIGINT/SIGTERM drain and exit 0.\n";
 
@@ -65,6 +81,9 @@ int RunServe(int argc, char** argv) {
   int port = 4566;
   bool strict = false;
   std::string data_dir;
+  std::string config_path;
+  bool admin = false;
+  bool manual_clock = false;
   std::vector<std::vector<std::string>> credentials;
   for (int i = 0; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -101,6 +120,15 @@ int RunServe(int argc, char** argv) {
       const char* v = value(arg);
       if (v == nullptr) return Usage("--data-dir needs a directory");
       data_dir = v;
+    } else if (arg == "--config") {
+      const char* v = value(arg);
+      if (v == nullptr) return Usage("--config needs a file");
+      config_path = v;
+    } else if (arg == "--admin") {
+      admin = true;
+    } else if (arg == "--manual-clock") {
+      manual_clock = true;
+      admin = true;
     } else {
       return Usage(std::string("unexpected argument '") + std::string(arg) +
                    "'");
@@ -127,8 +155,32 @@ int RunServe(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  std::string config;
+  if (!config_path.empty()) {
+    std::ifstream in(config_path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) {
+      std::cerr << "ferry serve: cannot read --config " << config_path << "\n";
+      return 2;
+    }
+    config = text.str();
+    if (absl::Status s = ferry::ValidateProvisionJson(config); !s.ok()) {
+      std::cerr << "ferry serve: --config " << config_path << ": "
+                << s.message() << "\n";
+      return 2;
+    }
+  }
+
   ferry::BrokerOptions options;
   options.strict.enabled = strict;
+  // Starts at the current time, read once through the real clock.
+  std::unique_ptr<ferry_testing::ManualClock> clock;
+  if (manual_clock) {
+    clock = std::make_unique<ferry_testing::ManualClock>(
+        ferry::Clock::Real().Now());
+    options.clock = clock.get();
+  }
   std::unique_ptr<ferry::Backend> backend;
 #ifdef FERRY_HAVE_ROCKSDB
   if (!data_dir.empty()) {
@@ -152,9 +204,28 @@ int RunServe(int argc, char** argv) {
               << "\n";
     return 1;
   }
+  auto provision = [&config, &config_path](ferry::Broker& b) -> absl::Status {
+    if (config.empty()) return absl::OkStatus();
+    absl::StatusOr<std::vector<ferry::ProvisionedQueue>> created =
+        ferry::ProvisionFromJson(b, config);
+    if (!created.ok()) return created.status();
+    std::cerr << "ferry serve: " << config_path << ": " << created->size()
+              << " queue(s) provisioned\n";
+    return absl::OkStatus();
+  };
+  if (absl::Status s = provision(**broker); !s.ok()) {
+    std::cerr << "ferry serve: --config " << config_path << ": " << s.message()
+              << "\n";
+    return 1;
+  }
   ferry::GatewayOptions gateway_options;
   gateway_options.host = host;
   gateway_options.port = static_cast<uint16_t>(port);
+  gateway_options.admin_endpoints = admin;
+  gateway_options.record_requests = admin;
+  gateway_options.max_recorded_requests = 10000;
+  gateway_options.manual_clock = clock.get();
+  gateway_options.on_reset = provision;
   for (const std::vector<std::string>& c : credentials) {
     gateway_options.credentials.push_back(
         {.access_key_id = c[0],
@@ -171,6 +242,8 @@ int RunServe(int argc, char** argv) {
   std::cerr << "ferry serve: SQS (JSON and Query protocols) at " << *url
             << (data_dir.empty() ? " (in memory" : " (RocksDB in " + data_dir)
             << (strict ? ", strict" : "")
+            << (manual_clock ? ", manual clock" : "")
+            << (admin ? ", admin endpoints at /_ferry/" : "")
             << (credentials.empty() ? "" : ", signatures verified")
             << "); Ctrl-C stops\n";
   int signal = 0;

@@ -33,6 +33,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "admin.h"
 #include "aws_wire.h"
 #include "boost/asio.hpp"
 #include "boost/beast/core.hpp"
@@ -131,22 +132,42 @@ class Session;
 
 // What sessions share: options, services, the pool and the session registry.
 struct ServerState {
-  ServerState(const GatewayOptions& o, Sqs& sqs)
+  ServerState(const GatewayOptions& o, Broker& broker,
+              std::function<absl::Status()> reset)
       : options(o),
-        sqs_service(sqs, options, &cancellation,
-                    o.record_requests
-                        ? SqsService::Recorder([this](RecordedRequest r) {
-                            MutexLock lock(&records_mu);
-                            records.push_back(std::move(r));
-                          })
-                        : nullptr),
+        sqs_service(
+            broker.sqs(), options, &cancellation,
+            o.record_requests ? SqsService::Recorder([this](RecordedRequest r) {
+              MutexLock lock(&records_mu);
+              records.push_back(std::move(r));
+              const size_t max = options.max_recorded_requests;
+              if (max > 0 && records.size() > max) {
+                records.erase(records.begin(),
+                              records.begin() + (records.size() - max));
+              }
+            })
+                              : nullptr),
+        admin(broker, options, sqs_service,
+              {.reset = std::move(reset),
+               .records =
+                   [this] {
+                     MutexLock lock(&records_mu);
+                     return std::vector<RecordedRequest>(records.begin(),
+                                                         records.end());
+                   },
+               .clear_records =
+                   [this] {
+                     MutexLock lock(&records_mu);
+                     records.clear();
+                   }}),
         pool(o.max_blocking_threads) {}
 
   const GatewayOptions options;
   Mutex records_mu;
-  std::vector<RecordedRequest> records ABSL_GUARDED_BY(records_mu);
+  std::deque<RecordedRequest> records ABSL_GUARDED_BY(records_mu);
   ReceiveCancellation cancellation;
   SqsService sqs_service;
+  AdminService admin;
   BlockingPool pool;
   std::atomic<bool> stopping{false};
   std::atomic<int> connections{0};
@@ -169,7 +190,9 @@ HttpResponse HealthResponse() {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, ServerState* server)
-      : stream_(std::move(socket)), server_(server) {
+      : stream_(std::move(socket)),
+        delay_timer_(stream_.get_executor()),
+        server_(server) {
     server_->connections.fetch_add(1);
   }
   ~Session() {
@@ -193,6 +216,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // progress (that one closes after its response).
   void CloseIfIdle() {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      // A request waiting out injected latency goes ahead now.
+      self->delay_timer_.cancel();
       if (!self->busy_) self->Close();
     });
   }
@@ -294,7 +319,24 @@ class Session : public std::enable_shared_from_this<Session> {
       metrics.body = server_->sqs_service.MetricsText();
       return Respond(std::move(metrics), keep_alive);
     }
+    if (AdminService::IsAdminPath(path)) {
+      return Respond(server_->admin.Handle(request), keep_alive);
+    }
     PreparedCall call = server_->sqs_service.Prepare(std::move(request));
+    if (call.delay > absl::ZeroDuration() && !server_->stopping.load()) {
+      delay_timer_.expires_after(ToChrono(call.delay));
+      delay_timer_.async_wait([self = shared_from_this(),
+                               call = std::move(call),
+                               keep_alive](beast::error_code) mutable {
+        // Run at once when cancelled (Stop) as well.
+        self->Run(std::move(call), keep_alive);
+      });
+      return;
+    }
+    Run(std::move(call), keep_alive);
+  }
+
+  void Run(PreparedCall call, bool keep_alive) {
     if (!call.may_block) return Respond(std::move(call.run)(), keep_alive);
     server_->pool.Run([self = shared_from_this(), run = std::move(call.run),
                        keep_alive]() mutable {
@@ -359,6 +401,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
+  asio::steady_timer delay_timer_;  // injected latency
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   ServerState* server_;
@@ -383,7 +426,8 @@ class Gateway::Impl {
   absl::StatusOr<std::string> Start() {
     if (started_) return absl::FailedPreconditionError("already started");
     started_ = true;
-    state_ = std::make_unique<ServerState>(options_, broker_.sqs());
+    state_ = std::make_unique<ServerState>(options_, broker_,
+                                           [this] { return Reset(); });
     for (auto& [fault, times] : pending_faults_) {
       state_->sqs_service.InjectFault(fault, times);
     }
@@ -459,7 +503,16 @@ class Gateway::Impl {
   std::vector<RecordedRequest> RecordedRequests() const {
     if (state_ == nullptr) return {};
     MutexLock lock(&state_->records_mu);
-    return state_->records;
+    return {state_->records.begin(), state_->records.end()};
+  }
+
+  absl::Status Reset() {
+    ClearFaults();
+    ClearRecordedRequests();
+    if (state_ != nullptr) state_->sqs_service.ResetCounters();
+    if (absl::Status s = broker_.Reset(); !s.ok()) return s;
+    if (options_.on_reset) return options_.on_reset(broker_);
+    return absl::OkStatus();
   }
   void ClearRecordedRequests() {
     if (state_ == nullptr) return;
@@ -532,5 +585,6 @@ void Gateway::InjectFault(const InjectedFault& fault, int times) {
   impl_->InjectFault(fault, times);
 }
 void Gateway::ClearFaults() { impl_->ClearFaults(); }
+absl::Status Gateway::Reset() { return impl_->Reset(); }
 
 }  // namespace ferry

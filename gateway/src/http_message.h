@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/time/time.h"
 
 namespace ferry::gateway_internal {
 
@@ -45,6 +46,9 @@ struct HttpResponse {
 // the server runs them off its event loop.
 struct PreparedCall {
   bool may_block = false;
+  // Injected latency: the server waits this long (on a timer) before
+  // running the call.
+  absl::Duration delay = absl::ZeroDuration();
   absl::AnyInvocable<HttpResponse() &&> run;
 };
 

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -1127,7 +1128,10 @@ PreparedCall SqsService::PrepareCall(HttpRequest& request,
                                                        "this endpoint.")));
   }
   const Operation& operation = it->second;
-  if (std::optional<InjectedFault> fault = TakeFault(op)) {
+  std::optional<InjectedFault> fault = TakeFault(op);
+  const absl::Duration delay =
+      fault.has_value() ? fault->latency : absl::ZeroDuration();
+  if (fault.has_value() && (fault->drop_connection || !fault->error.empty())) {
     HttpResponse response;
     if (fault->drop_connection) {
       response.drop_connection = true;
@@ -1141,7 +1145,9 @@ PreparedCall SqsService::PrepareCall(HttpRequest& request,
       }
       response = ErrorResponse(protocol, request_id, std::move(e));
     }
-    return Immediate(std::move(response));
+    PreparedCall call = Immediate(std::move(response));
+    call.delay = delay;
+    return call;
   }
   // The queue may be named by the request path (/<account>/<name>), as the
   // Java SDK v1 and the Query protocol's documentation do.
@@ -1157,6 +1163,7 @@ PreparedCall SqsService::PrepareCall(HttpRequest& request,
 
   PreparedCall call;
   call.may_block = operation.may_block;
+  call.delay = delay;
   call.run = [this, protocol, op = std::move(op), operation,
               request_id = std::move(request_id), ctx = std::move(ctx),
               in = std::move(in)]() mutable -> HttpResponse {
@@ -1204,9 +1211,21 @@ PreparedCall SqsService::PrepareCall(HttpRequest& request,
 }
 
 void SqsService::InjectFault(const InjectedFault& fault, int times) {
-  if (times <= 0) return;
+  if (times == 0) return;
   MutexLock lock(&faults_mu_);
-  faults_.emplace_back(fault, times);
+  faults_.emplace_back(fault, times < 0 ? -1 : times);
+}
+
+std::vector<std::pair<InjectedFault, int>> SqsService::Faults() {
+  MutexLock lock(&faults_mu_);
+  return {faults_.begin(), faults_.end()};
+}
+
+void SqsService::ResetCounters() {
+  MutexLock lock(&metrics_mu_);
+  counters_.clear();
+  scopes_.clear();
+  requests_.clear();
 }
 
 void SqsService::ClearFaults() {
@@ -1218,8 +1237,14 @@ std::optional<InjectedFault> SqsService::TakeFault(const std::string& op) {
   MutexLock lock(&faults_mu_);
   for (auto it = faults_.begin(); it != faults_.end(); ++it) {
     if (!it->first.operation.empty() && it->first.operation != op) continue;
+    if (it->first.probability < 1.0 &&
+        !(std::uniform_real_distribution<double>(0.0, 1.0)(random_) <
+          it->first.probability)) {
+      continue;
+    }
     InjectedFault fault = it->first;
-    if (--it->second == 0) faults_.erase(it);
+    // A negative count: until cleared.
+    if (it->second > 0 && --it->second == 0) faults_.erase(it);
     return fault;
   }
   return std::nullopt;

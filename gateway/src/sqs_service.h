@@ -9,11 +9,13 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "ferry/gateway.h"
 #include "ferry/sqs.h"
@@ -33,7 +35,9 @@ class SqsService : public Service {
       : sqs_(sqs),
         options_(options),
         cancellation_(cancellation),
-        recorder_(std::move(recorder)) {}
+        recorder_(std::move(recorder)),
+        random_(options.fault_seed != 0 ? options.fault_seed
+                                        : std::random_device()()) {}
 
   PreparedCall Prepare(HttpRequest request) override;
   HttpResponse RefusedResponse(const HttpRequest& headers_only, int http_status,
@@ -48,8 +52,13 @@ class SqsService : public Service {
   // the traffic this gateway served, plus request counts per operation.
   std::string MetricsText();
 
+  // `times` < 0: until cleared.
   void InjectFault(const InjectedFault& fault, int times);
   void ClearFaults();
+  // The queued faults and their remaining counts (-1: until cleared).
+  std::vector<std::pair<InjectedFault, int>> Faults();
+  // Forgets the traffic counters of /metrics.
+  void ResetCounters();
 
  private:
   // Prepare's work; fills `record` (when not null) as it learns the caller
@@ -80,6 +89,7 @@ class SqsService : public Service {
   std::optional<InjectedFault> TakeFault(const std::string& op);
   Mutex faults_mu_;
   std::deque<std::pair<InjectedFault, int>> faults_ ABSL_GUARDED_BY(faults_mu_);
+  std::mt19937_64 random_ ABSL_GUARDED_BY(faults_mu_);
 
   Mutex metrics_mu_;
   std::map<QueueKey, QueueCounters> counters_ ABSL_GUARDED_BY(metrics_mu_);

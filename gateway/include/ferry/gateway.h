@@ -27,6 +27,32 @@
 // sqs_NumberOfEmptyReceives_total, labelled account/region/queue; and
 // ferry_gateway_requests_total by operation and HTTP status).
 //
+// Test support, off by default (GatewayOptions::admin_endpoints): JSON
+// endpoints under /_ferry/ for test suites in any language.
+//   POST   /_ferry/reset          Reset(): every queue and message gone,
+//                                 faults and recorded requests cleared, then
+//                                 GatewayOptions::on_reset (e.g. provision
+//                                 again)
+//   GET    /_ferry/clock          {"manual":bool,"epoch_ms":N,"time":"..."}
+//   POST   /_ferry/clock/advance  {"seconds":S} or {"milliseconds":N}: moves
+//                                 the manual clock forward (400 unless
+//                                 GatewayOptions::manual_clock is set)
+//   POST   /_ferry/clock/set      {"epoch_ms":N}: moves it to N (never back)
+//   GET    /_ferry/faults         the queued faults
+//   POST   /_ferry/faults         one fault: {"operation","error",
+//                                 "http_status","message","drop_connection",
+//                                 "probability","latency_ms","times"}
+//                                 (InjectedFault's fields; times -1: until
+//                                 cleared)
+//   DELETE /_ferry/faults         ClearFaults()
+//   GET    /_ferry/requests       the recorded requests, oldest first
+//   DELETE /_ferry/requests       ClearRecordedRequests()
+//   POST   /_ferry/provision      a ferry/provision.h document: creates its
+//                                 queues
+// Errors are {"error":"..."} with HTTP 400 (bad request), 404 (unknown path)
+// or 405 (wrong method). With admin endpoints off, every /_ferry/ path but
+// /_ferry/health is 404.
+//
 // Thread safety: Start() and Stop() must not race each other; endpoint() and
 // port() may be called from any thread once Start() returned.
 // Errors: Start() fails with the bind/listen error. Malformed requests get
@@ -43,15 +69,21 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "ferry/broker.h"
 #include "ferry/export.h"
+
+namespace ferry_testing {
+class ManualClock;
+}  // namespace ferry_testing
 
 namespace ferry {
 
@@ -85,7 +117,8 @@ struct RecordedRequest {
 };
 
 // A failure the gateway returns instead of serving a request (test support):
-// an AWS error, or a connection closed without an answer.
+// an AWS error, or a connection closed without an answer, each possibly
+// after a delay; or only a delay before the request is served normally.
 struct InjectedFault {
   // The operation it applies to, e.g. "SendMessage"; empty: any.
   std::string operation{};
@@ -98,6 +131,15 @@ struct InjectedFault {
   std::string message = "Injected by the ferry gateway.";
   // Close the connection without a response instead.
   bool drop_connection = false;
+  // The chance (0 to 1) that a request the fault applies to is hit. A
+  // request not hit is not counted against the fault's `times` and may be
+  // hit by a fault queued after this one.
+  double probability = 1.0;
+  // Wait this long before answering or dropping (on a timer: no thread is
+  // held). With `error` empty and `drop_connection` false the request is
+  // then served normally: latency only. Requests longer than the client's
+  // timeout look like timeouts to it.
+  absl::Duration latency = absl::ZeroDuration();
 };
 
 struct GatewayOptions {
@@ -122,8 +164,20 @@ struct GatewayOptions {
   // the file comment.
   std::vector<GatewayCredential> credentials{};
   // Keep every answered request for RecordedRequests() (test support; the
-  // record grows until ClearRecordedRequests()).
+  // record grows until ClearRecordedRequests(), or up to
+  // max_recorded_requests, when the oldest are dropped; 0: no bound).
   bool record_requests = false;
+  size_t max_recorded_requests = 0;
+  // Serve the test-support endpoints under /_ferry/ (see the file comment).
+  bool admin_endpoints = false;
+  // The broker's clock when it is a manual one; /_ferry/clock/advance and
+  // /_ferry/clock/set move it. REQUIRES: outlives the gateway.
+  ferry_testing::ManualClock* manual_clock = nullptr;
+  // Runs at the end of Reset() (and POST /_ferry/reset), e.g. to provision
+  // queues again; its error is Reset()'s.
+  std::function<absl::Status(Broker&)> on_reset{};
+  // Seeds the draws of faults' probabilities; 0: a random seed.
+  uint64_t fault_seed = 0;
 };
 
 class FERRY_EXPORT Gateway {
@@ -155,10 +209,18 @@ class FERRY_EXPORT Gateway {
   std::vector<RecordedRequest> RecordedRequests() const;
   void ClearRecordedRequests();
 
-  // Queues `fault` for the next `times` requests it applies to; faults are
-  // used in the order they were injected. Works before and after Start().
+  // Queues `fault` for the next `times` requests it hits (times < 0: every
+  // request until ClearFaults(); 0: none). Faults are considered in the order
+  // they were injected, and the first that hits a request is used. Works
+  // before and after Start().
+  static constexpr int kUntilCleared = -1;
   void InjectFault(const InjectedFault& fault, int times = 1);
   void ClearFaults();
+
+  // Test support: Broker::Reset() (every queue and message gone), the
+  // faults, recorded requests and traffic counters cleared, then
+  // GatewayOptions::on_reset. Requests in progress may see either state.
+  absl::Status Reset();
 
  private:
   class Impl;

@@ -1,0 +1,327 @@
+// The gateway's test-support surface: the /_ferry/ admin endpoints (reset,
+// manual clock, faults with probability and latency, recorded requests,
+// provisioning) and Gateway::Reset. Time is a ManualClock; no test sleeps
+// (injected latency is cut short by Stop, or is long enough that "not yet
+// answered" cannot be a timing accident).
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "ferry/broker.h"
+#include "ferry/gateway.h"
+#include "ferry/memory_backend.h"
+#include "ferry/provision.h"
+#include "ferry/sqs.h"
+#include "ferry/testing/manual_clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "http_test_client.h"
+
+namespace ferry {
+namespace {
+
+using gateway_testing::Client;
+namespace http = gateway_testing::http;
+using gateway_testing::Json;
+using gateway_testing::Response;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+class AdminTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    GatewayOptions o;
+    o.admin_endpoints = true;
+    o.record_requests = true;
+    o.manual_clock = &clock_;
+    o.fault_seed = 42;
+    Start(o);
+  }
+  void TearDown() override {
+    if (gateway_) gateway_->Stop();
+  }
+
+  void Start(GatewayOptions options) {
+    if (gateway_) gateway_->Stop();
+    gateway_.reset();
+    broker_.reset();
+    BrokerOptions bo;
+    bo.clock = &clock_;
+    broker_ = *Broker::Open(bo, NewMemoryBackend());
+    gateway_ = std::make_unique<Gateway>(*broker_, std::move(options));
+    absl::StatusOr<std::string> url = gateway_->Start();
+    ASSERT_TRUE(url.ok()) << url.status();
+    port_ = gateway_->port();
+  }
+
+  Response Admin(http::verb method, const std::string& path,
+                 const std::string& body = "") {
+    Client c(port_);
+    return c.Send(method, path, {{"Content-Type", "application/json"}}, body);
+  }
+
+  std::string CreateQueue(Client& c, const std::string& name) {
+    Response r = c.Json10("CreateQueue", {{"QueueName", name}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.JsonBody().value("QueueUrl", "");
+  }
+
+  ferry_testing::ManualClock clock_;
+  std::unique_ptr<Broker> broker_;
+  std::unique_ptr<Gateway> gateway_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(AdminTest, EndpointsAreOffUnlessAskedFor) {
+  Start({});
+  Response r = Admin(http::verb::post, "/_ferry/reset");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_THAT(r.JsonBody()["error"].get<std::string>(),
+              HasSubstr("admin endpoints are off"));
+  EXPECT_EQ(Admin(http::verb::get, "/_ferry/health").status, 200);
+}
+
+TEST_F(AdminTest, UnknownPathsAndWrongMethods) {
+  EXPECT_EQ(Admin(http::verb::get, "/_ferry/nothing").status, 404);
+  Response r = Admin(http::verb::get, "/_ferry/reset");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.Header("allow"), "POST");
+  EXPECT_EQ(Admin(http::verb::post, "/_ferry/faults", "[1]").status, 400);
+}
+
+TEST_F(AdminTest, ResetForgetsQueuesFaultsAndRecordsThenRunsOnReset) {
+  GatewayOptions o;
+  o.admin_endpoints = true;
+  o.record_requests = true;
+  o.on_reset = [](Broker& b) {
+    return ProvisionFromJson(b, R"({"queues": [{"name": "always"}]})").status();
+  };
+  Start(o);
+  Client c(port_);
+  CreateQueue(c, "temporary");
+  gateway_->InjectFault({.error = "InternalFailure"}, Gateway::kUntilCleared);
+  ASSERT_EQ(Admin(http::verb::post, "/_ferry/reset").status, 200);
+  EXPECT_EQ(Admin(http::verb::get, "/_ferry/faults").JsonBody()["faults"],
+            Json::array());
+  EXPECT_TRUE(gateway_->RecordedRequests().empty());
+  Response listed = c.Json10("ListQueues", Json::object());
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  ASSERT_THAT(listed.JsonBody()["QueueUrls"], SizeIs(1));
+  EXPECT_THAT(listed.JsonBody()["QueueUrls"][0].get<std::string>(),
+              HasSubstr("/always"));
+  // The same through the C++ API.
+  CreateQueue(c, "again");
+  ASSERT_TRUE(gateway_->Reset().ok());
+  EXPECT_THAT(c.Json10("ListQueues", Json::object()).JsonBody()["QueueUrls"],
+              SizeIs(1));
+}
+
+TEST_F(AdminTest, ClockAdvanceExpiresVisibilityAtOnce) {
+  Client c(port_);
+  std::string url = CreateQueue(c, "clocked");
+  c.Json10("SendMessage", {{"QueueUrl", url}, {"MessageBody", "m"}});
+  Response got = c.Json10("ReceiveMessage",
+                          {{"QueueUrl", url}, {"VisibilityTimeout", 30}});
+  ASSERT_THAT(got.JsonBody()["Messages"], SizeIs(1));
+  Response before = Admin(http::verb::get, "/_ferry/clock");
+  ASSERT_EQ(before.status, 200);
+  EXPECT_EQ(before.JsonBody()["manual"], true);
+  const int64_t t0 = before.JsonBody()["epoch_ms"];
+  EXPECT_EQ(before.JsonBody()["time"], "2026-01-01T00:00:00.000Z");
+
+  Response advanced =
+      Admin(http::verb::post, "/_ferry/clock/advance", R"({"seconds": 29})");
+  ASSERT_EQ(advanced.status, 200) << advanced.body;
+  EXPECT_EQ(advanced.JsonBody()["epoch_ms"], t0 + 29000);
+  EXPECT_FALSE(c.Json10("ReceiveMessage", {{"QueueUrl", url}})
+                   .JsonBody()
+                   .contains("Messages"));
+  ASSERT_EQ(Admin(http::verb::post, "/_ferry/clock/advance",
+                  R"({"milliseconds": 1000})")
+                .status,
+            200);
+  EXPECT_THAT(
+      c.Json10("ReceiveMessage", {{"QueueUrl", url}}).JsonBody()["Messages"],
+      SizeIs(1));
+
+  Response set = Admin(http::verb::post, "/_ferry/clock/set",
+                       absl::StrCat(R"({"epoch_ms": )", t0 + 3600000, "}"));
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(clock_.Now(), absl::FromUnixMillis(t0 + 3600000));
+  EXPECT_EQ(Admin(http::verb::post, "/_ferry/clock/set",
+                  absl::StrCat(R"({"epoch_ms": )", t0, "}"))
+                .status,
+            400);
+  EXPECT_EQ(
+      Admin(http::verb::post, "/_ferry/clock/advance", R"({"seconds": -1})")
+          .status,
+      400);
+  EXPECT_EQ(
+      Admin(http::verb::post, "/_ferry/clock/advance", R"({"minutes": 1})")
+          .status,
+      400);
+}
+
+TEST_F(AdminTest, ClockEndpointsNeedAManualClock) {
+  GatewayOptions o;
+  o.admin_endpoints = true;
+  Start(o);
+  EXPECT_EQ(Admin(http::verb::get, "/_ferry/clock").JsonBody()["manual"],
+            false);
+  Response r =
+      Admin(http::verb::post, "/_ferry/clock/advance", R"({"seconds": 1})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.JsonBody()["error"].get<std::string>(),
+              HasSubstr("manual clock"));
+}
+
+TEST_F(AdminTest, FaultsInjectedOverHttpAreListedUsedAndCleared) {
+  Client c(port_);
+  std::string url = CreateQueue(c, "faulty");
+  Response added = Admin(http::verb::post, "/_ferry/faults",
+                         R"({"operation": "SendMessage",
+                             "error": "RequestThrottled", "times": 2})");
+  ASSERT_EQ(added.status, 200) << added.body;
+  Json listed = Admin(http::verb::get, "/_ferry/faults").JsonBody()["faults"];
+  ASSERT_THAT(listed, SizeIs(1));
+  EXPECT_EQ(listed[0]["times"], 2);
+  EXPECT_EQ(listed[0]["probability"], 1.0);
+  Json send = {{"QueueUrl", url}, {"MessageBody", "m"}};
+  EXPECT_EQ(c.Json10("SendMessage", send).Header("x-amzn-query-error"),
+            "RequestThrottled;Sender");
+  EXPECT_EQ(
+      Admin(http::verb::get, "/_ferry/faults").JsonBody()["faults"][0]["times"],
+      1);
+  EXPECT_EQ(c.Json10("SendMessage", send).status, 400);
+  EXPECT_EQ(c.Json10("SendMessage", send).status, 200);
+
+  ASSERT_EQ(Admin(http::verb::post, "/_ferry/faults",
+                  R"({"error": "ServiceUnavailable", "times": -1})")
+                .status,
+            200);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(c.Json10("ListQueues", Json::object()).status, 503);
+  }
+  EXPECT_EQ(Admin(http::verb::delete_, "/_ferry/faults").status, 200);
+  EXPECT_EQ(c.Json10("ListQueues", Json::object()).status, 200);
+
+  Response bad = Admin(http::verb::post, "/_ferry/faults",
+                       R"({"error": "X", "probabilty": 0.5})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.JsonBody()["error"].get<std::string>(),
+              HasSubstr("fault.probabilty: unknown key"));
+  bad = Admin(http::verb::post, "/_ferry/faults", R"({"probability": 2})");
+  EXPECT_THAT(bad.JsonBody()["error"].get<std::string>(),
+              HasSubstr("fault.probability: expected a number from 0 to 1"));
+}
+
+TEST_F(AdminTest, AFaultWithAProbabilityHitsAboutThatShare) {
+  Client c(port_);
+  gateway_->InjectFault(
+      {.operation = "ListQueues", .error = "InternalFailure", .probability = 0},
+      Gateway::kUntilCleared);
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(c.Json10("ListQueues", Json::object()).status, 200);
+  }
+  gateway_->ClearFaults();
+  gateway_->InjectFault({.operation = "ListQueues",
+                         .error = "InternalFailure",
+                         .probability = 0.3},
+                        Gateway::kUntilCleared);
+  int failed = 0;
+  for (int i = 0; i < 400; ++i) {
+    failed += c.Json10("ListQueues", Json::object()).status == 500;
+  }
+  // Seeded (fault_seed 42), so the count is the same every run; the bounds
+  // are those of any fair draw with p = 0.3 (about 6 standard deviations).
+  EXPECT_GT(failed, 65);
+  EXPECT_LT(failed, 175);
+}
+
+TEST_F(AdminTest, LatencyHoldsNoThreadAndStopAnswersAtOnce) {
+  GatewayOptions o;
+  o.io_threads = 1;  // one event-loop thread: a blocked one would show
+  o.admin_endpoints = true;
+  Start(o);
+  Client c(port_);
+  std::string url = CreateQueue(c, "slow");
+  gateway_->InjectFault(
+      {.operation = "SendMessage", .latency = absl::Hours(1)});
+  std::atomic<int> slow_status{0};
+  std::thread slow([&] {
+    Client s(port_);
+    slow_status =
+        s.Json10("SendMessage", {{"QueueUrl", url}, {"MessageBody", "late"}})
+            .status;
+  });
+  // While that request waits out its hour, others are served.
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(c.Json10("GetQueueUrl", {{"QueueName", "slow"}}).status, 200);
+  }
+  EXPECT_EQ(slow_status.load(), 0);
+  // Stop cuts the wait short; the request is then served normally.
+  gateway_->Stop();
+  slow.join();
+  EXPECT_EQ(slow_status.load(), 200);
+  auto counts = broker_->sqs().GetQueueAttributes(
+      {},
+      {.queue_url = url, .attribute_names = {"ApproximateNumberOfMessages"}});
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->attributes["ApproximateNumberOfMessages"], "1");
+}
+
+TEST_F(AdminTest, ALatencyFaultWithAnErrorAnswersTheErrorAfterTheWait) {
+  Client c(port_);
+  gateway_->InjectFault(
+      {.error = "RequestThrottled", .latency = absl::Milliseconds(1)});
+  Response r = c.Json10("ListQueues", Json::object());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.Header("x-amzn-query-error"), "RequestThrottled;Sender");
+  EXPECT_EQ(c.Json10("ListQueues", Json::object()).status, 200);
+}
+
+TEST_F(AdminTest, RecordedRequestsAsJsonAndBounded) {
+  GatewayOptions o;
+  o.admin_endpoints = true;
+  o.record_requests = true;
+  o.max_recorded_requests = 3;
+  Start(o);
+  Client c(port_);
+  for (int i = 0; i < 5; ++i) CreateQueue(c, absl::StrCat("q", i));
+  Response r = Admin(http::verb::get, "/_ferry/requests");
+  ASSERT_EQ(r.status, 200);
+  Json requests = r.JsonBody()["requests"];
+  ASSERT_THAT(requests, SizeIs(3));
+  EXPECT_EQ(requests[0]["operation"], "CreateQueue");
+  EXPECT_THAT(requests[0]["body"].get<std::string>(), HasSubstr("\"q2\""));
+  EXPECT_EQ(requests[2]["http_status"], 200);
+  EXPECT_EQ(requests[2]["headers"]["x-amz-target"], "AmazonSQS.CreateQueue");
+  EXPECT_EQ(Admin(http::verb::delete_, "/_ferry/requests").status, 200);
+  EXPECT_EQ(Admin(http::verb::get, "/_ferry/requests").JsonBody()["requests"],
+            Json::array());
+}
+
+TEST_F(AdminTest, ProvisionCreatesQueuesWithUrlsOfThisServer) {
+  Response r = Admin(http::verb::post, "/_ferry/provision",
+                     R"({"queues": [{"name": "jobs", "attributes": {
+                          "RedrivePolicy": {"deadLetterTargetArn": "dlq",
+                                            "maxReceiveCount": 2}}},
+                        {"name": "dlq"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  Json queues = r.JsonBody()["queues"];
+  ASSERT_THAT(queues, SizeIs(2));
+  EXPECT_EQ(queues[0]["name"], "dlq");
+  EXPECT_EQ(queues[1]["queue_url"],
+            absl::StrCat("http://127.0.0.1:", port_, "/000000000000/jobs"));
+  Response bad =
+      Admin(http::verb::post, "/_ferry/provision", R"({"queues": [{}]})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.JsonBody()["error"].get<std::string>(),
+              HasSubstr("queues[0].name: required"));
+}
+
+}  // namespace
+}  // namespace ferry
