@@ -418,6 +418,39 @@ absl::StatusOr<SnsPublishResult> SnsEngine::Publish(const Ctx& ctx,
                           std::move(out.sequence_number)};
 }
 
+absl::StatusOr<PublishOutput> SnsEngine::PublishNative(
+    TopicState& topic, std::string_view message,
+    const PublishOptions& options) {
+  const std::string text(message);
+  std::optional<std::string> subject, group, dedup, structure;
+  if (!options.subject.empty()) subject = options.subject;
+  if (!options.message_group_id.empty()) group = options.message_group_id;
+  if (!options.deduplication_id.empty()) dedup = options.deduplication_id;
+  EntryFields f{&text,  &subject, &structure, &options.attributes,
+                &dedup, &group};
+  std::map<std::string, std::string> structured;
+  bool has_structure = false;
+  FERRY_RETURN_IF_ERROR(
+      ValidateEntryBasics(f, "messageAttributes", &structured, &has_structure));
+  bool content_dedup = false;
+  if (topic.fifo()) {
+    MutexLock tl(&topic.mu_);
+    content_dedup = TopicContentDedup(topic, topic.attributes_);
+  }
+  FERRY_RETURN_IF_ERROR(ValidateEntryForTopic(f, topic.fifo(), content_dedup,
+                                              false, &structured));
+  PublishInput in;
+  in.message = text;
+  in.has_subject = subject.has_value();
+  if (in.has_subject) in.subject = *subject;
+  in.attributes = &options.attributes;
+  in.group_id = options.message_group_id;
+  in.dedup_id = options.deduplication_id;
+  PublishOutput out;
+  FERRY_RETURN_IF_ERROR(PublishToTopic(topic, {&in, 1}, {&out, 1}));
+  return out;
+}
+
 absl::StatusOr<PublishBatchResult> SnsEngine::PublishBatch(
     const Ctx& ctx, const PublishBatchRequest& req) {
   if (req.topic_arn.empty()) return SnsMissing("topicArn");
@@ -566,7 +599,7 @@ absl::Status SnsEngine::PublishToTopic(TopicState& topic,
     auto sc = topic.attributes_.find("FifoThroughputScope");
     if (sc != topic.attributes_.end()) fifo_scope = sc->second;
   }
-  const std::string timestamp = SnsTimestamp(now);
+  std::string timestamp;  // formatted when an envelope needs it
 
   // Queue deliveries of every input, appended together.
   absl::InlinedVector<QueueStore::AppendEntry, 16> entries;
@@ -648,6 +681,7 @@ absl::Status SnsEngine::PublishToTopic(TopicState& topic,
         f.has_subject = in.has_subject;
         f.subject = in.subject;
         f.message = text;
+        if (timestamp.empty()) timestamp = SnsTimestamp(now);
         f.timestamp = timestamp;
         std::string unsubscribe = absl::StrCat(
             "https://sns.", topic.region(),

@@ -220,6 +220,10 @@ class SnsEngine {
   absl::Status PublishToTopic(TopicState& topic,
                               std::span<const PublishInput> inputs,
                               std::span<PublishOutput> outputs);
+  // Topic::Publish: the rules of Publish without resolving an ARN.
+  absl::StatusOr<PublishOutput> PublishNative(TopicState& topic,
+                                              std::string_view message,
+                                              const PublishOptions& options);
   absl::Status RegisterFunction(std::string_view name, TopicFunction fn);
 
   // ---- Delivery sinks -------------------------------------------------------

@@ -44,39 +44,12 @@ bool Topic::fifo() const { return state_ && state_->fifo(); }
 absl::StatusOr<PublishResult> Topic::Publish(std::string_view message,
                                              const PublishOptions& options) {
   if (!state_) return Invalid();
-  internal::SnsEngine& engine = *state_->engine();
-  // The same rules as the AWS-shaped Publish.
-  PublishRequest req;
-  req.topic_arn = state_->arn();
-  req.message = std::string(message);
-  if (!options.subject.empty()) req.subject = options.subject;
-  req.message_attributes = options.attributes;
-  if (!options.message_group_id.empty()) {
-    req.message_group_id = options.message_group_id;
-  }
-  if (!options.deduplication_id.empty()) {
-    req.message_deduplication_id = options.deduplication_id;
-  }
-  if (options.subject.empty() && req.message_attributes.empty() &&
-      !state_->fifo() && options.message_group_id.empty() && !message.empty() &&
-      message.size() <= internal::kMaxSnsMessageBytes) {
-    // Fast path: nothing to validate but the body.
-    internal::PublishInput in;
-    in.message = message;
-    in.attributes = &options.attributes;
-    internal::PublishOutput out;
-    FERRY_RETURN_IF_ERROR(engine.PublishToTopic(*state_, {&in, 1}, {&out, 1}));
-    PublishResult r;
-    Uuid::Parse(out.message_id, &r.message_id);
-    return r;
-  }
-  RequestContext ctx;
-  ctx.account = state_->account();
-  ctx.region = state_->region();
-  FERRY_ASSIGN_OR_RETURN(SnsPublishResult res, engine.Publish(ctx, req));
+  FERRY_ASSIGN_OR_RETURN(
+      internal::PublishOutput out,
+      state_->engine()->PublishNative(*state_, message, options));
   PublishResult r;
-  Uuid::Parse(res.message_id, &r.message_id);
-  r.sequence_number = res.sequence_number;
+  Uuid::Parse(out.message_id, &r.message_id);
+  r.sequence_number = std::move(out.sequence_number);
   return r;
 }
 
