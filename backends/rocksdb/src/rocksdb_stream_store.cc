@@ -404,11 +404,20 @@ absl::Status RocksDbStreamStore::Append(const AppendParams& p) {
     // The new counters, applied to `s` only once the batch is written.
     std::map<ShardIndex, Shard> touched;
     const int64_t now_ms = ToMillis(p.now);
-    std::string value;
+    std::string value, key;
     FERRY_RSS_RETURN_IF_ERROR(host_->Commit(
         true,
         [&](rocksdb::WriteBatch& b, rocksdb::ColumnFamilyHandle* cf) {
-          for (size_t i = 0; i < p.records.size(); ++i) {
+          // Sequence numbers go to the records in their order; the batch
+          // holds them grouped by shard, so the memtable inserts run in key
+          // order (RocksDB reuses its skip-list position between them).
+          std::vector<uint32_t> order(p.records.size());
+          for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+          std::stable_sort(order.begin(), order.end(),
+                           [&](uint32_t a, uint32_t b) {
+                             return p.records[a].shard < p.records[b].shard;
+                           });
+          for (uint32_t i : order) {
             const AppendRecord& r = p.records[i];
             auto [t, inserted] =
                 touched.try_emplace(r.shard, s.shards[r.shard]);
@@ -421,8 +430,13 @@ absl::Status RocksDbStreamStore::Append(const AppendParams& p) {
             PutFixed32BE(&value, static_cast<uint32_t>(r.partition_key.size()));
             value.append(r.partition_key.data(), r.partition_key.size());
             value.append(r.data.data(), r.data.size());
-            b.Put(cf, S(RecordKey(p.stream, r.shard, seq)), S(value))
-                .PermitUncheckedError();
+            key.resize(13);
+            if (key[0] != kRecordTag) key = ShardKey(kRecordTag, p.stream, 0);
+            for (int x = 0; x < 4; ++x) {
+              key[9 + x] = static_cast<char>(r.shard >> (8 * (3 - x)));
+            }
+            PutFixed64BE(&key, seq);
+            b.Put(cf, S(key), S(value)).PermitUncheckedError();
           }
           for (auto& [index, shard] : touched) {
             b.Put(cf, S(ShardKey(kCounterTag, p.stream, index)),
