@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "ferry/broker.h"
+#include "ferry/kinesis.h"
 #include "ferry/sqs.h"
 #include "ferry/testing/manual_clock.h"
 #include "ferry/testing/manual_executor.h"
@@ -123,6 +124,33 @@ void FifoLoop(ferry::Sqs& sqs, const ferry::RequestContext& ctx, int generation,
   }
 }
 
+// PutRecords batches of 1-20 records to a 2-shard stream; data is
+// "k<generation>-<n>", so that each shard's records must appear in
+// increasing (generation, n) order.
+void StreamLoop(ferry::Kinesis& kinesis, const ferry::RequestContext& ctx,
+                int generation, uint64_t seed, int max_ops,
+                const std::function<void(const std::string&)>& report,
+                const std::atomic<bool>* stop) {
+  std::mt19937_64 rng(seed ^ 0x9e3779b9);
+  int n = 0;
+  for (int op = 0; op < max_ops && !stop->load(); ++op) {
+    ferry::PutRecordsRequest request{.stream_name = kStream};
+    const int count = 1 + static_cast<int>(rng() % 20);
+    for (int i = 0; i < count; ++i) {
+      request.records.push_back(
+          {.data = absl::StrCat("k", generation, "-", n++),
+           .partition_key = absl::StrCat("p", rng() % 16)});
+    }
+    auto put = kinesis.PutRecords(ctx, request);
+    if (!put.ok()) continue;
+    for (size_t i = 0; i < put->records.size(); ++i) {
+      if (put->records[i].sequence_number.has_value()) {
+        report(absl::StrCat("K ", request.records[i].data));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void RunWorkload(std::unique_ptr<ferry::Backend> backend, int generation,
@@ -163,10 +191,25 @@ void RunWorkload(std::unique_ptr<ferry::Backend> backend, int generation,
            .ok()) {
     return;
   }
+  ferry::Kinesis& kinesis = (*broker)->kinesis();
+  absl::Status created =
+      kinesis.CreateStream(ctx, {.stream_name = kStream, .shard_count = 2});
+  if (!created.ok() && !absl::IsAlreadyExists(created)) return;
+  if (created.ok() &&
+      !kinesis
+           .IncreaseStreamRetentionPeriod(
+               ctx, {.stream_name = kStream, .retention_period_hours = 8760})
+           .ok()) {
+    return;
+  }
   std::thread fifo(
       [&] { FifoLoop(sqs, ctx, generation, seed, max_ops, report, stop); });
+  std::thread stream([&] {
+    StreamLoop(kinesis, ctx, generation, seed, max_ops, report, stop);
+  });
   StandardLoop(sqs, ctx, clock, generation, seed, max_ops, report, stop);
   fifo.join();
+  stream.join();
 }
 
 void Ledger::Apply(const std::string& line) {
@@ -176,6 +219,8 @@ void Ledger::Apply(const std::string& line) {
     sent_.insert(parts[1]);
   } else if (parts[0] == "X") {
     delete_attempted_.insert(parts[1]);
+  } else if (parts[0] == "K") {
+    records_.insert(parts[1]);
   } else if (parts[0] == "D") {
     deleted_.insert(parts[1]);
   } else if (parts[0] == "R" && parts.size() == 3) {
@@ -257,6 +302,60 @@ std::vector<std::string> Ledger::Check(ferry::Backend& backend) const {
       problems.push_back(absl::StrCat("receive count of ", body,
                                       " went back from ", it->second, " to ",
                                       where.second));
+    }
+  }
+  // The stream: every acknowledged record is there, and each shard holds its
+  // records in the order they were written.
+  auto stream = backend.streams().GetStream(absl::StrCat(
+      "arn:aws:kinesis:", kRegion, ":", kAccount, ":stream/", kStream));
+  if (!stream.ok()) {
+    if (!records_.empty()) problems.push_back("stream missing");
+  } else {
+    std::set<std::string> stored;
+    auto shards = backend.streams().ListShards(stream->id);
+    if (!shards.ok()) {
+      problems.push_back(
+          absl::StrCat("list shards: ", shards.status().ToString()));
+    } else {
+      for (const ferry::ShardState& shard : *shards) {
+        std::pair<int64_t, int64_t> last{-1, -1};
+        uint64_t from = 0;
+        while (true) {
+          auto read = backend.streams().Read({.stream = stream->id,
+                                              .shard = shard.shard,
+                                              .from_sequence = from,
+                                              .max_records = 10000});
+          if (!read.ok()) {
+            problems.push_back(
+                absl::StrCat("read: ", read.status().ToString()));
+            break;
+          }
+          if (read->records.empty()) break;
+          for (const auto& r : read->records) {
+            std::vector<std::string> gi = absl::StrSplit(r.data.substr(1), '-');
+            int64_t g = 0, i = 0;
+            if (gi.size() != 2 || !absl::SimpleAtoi(gi[0], &g) ||
+                !absl::SimpleAtoi(gi[1], &i)) {
+              problems.push_back(absl::StrCat("bad record ", r.data));
+              continue;
+            }
+            if (std::make_pair(g, i) <= last) {
+              problems.push_back(
+                  absl::StrCat("stream order broken at ", r.data));
+            }
+            last = {g, i};
+            if (!stored.insert(r.data).second) {
+              problems.push_back(absl::StrCat("duplicate record ", r.data));
+            }
+          }
+          from = read->next_sequence;
+        }
+      }
+    }
+    for (const std::string& data : records_) {
+      if (stored.count(data) == 0) {
+        problems.push_back(absl::StrCat("acknowledged record lost: ", data));
+      }
     }
   }
   if (problems.size() > 20) problems.resize(20);

@@ -6,7 +6,7 @@
 // Lines: "S <body>" send acknowledged; "X <body>" delete about to be sent
 // (the message may be gone without "D"); "D <body>" delete acknowledged;
 // "R <body> <count>" received with that ApproximateReceiveCount; "T <secs>"
-// the workload's clock.
+// the workload's clock; "K <data>" a stream record acknowledged (PutRecords).
 #ifndef FERRY_TESTS_BACKENDS_ROCKSDB_CRASH_WORKLOAD_H_
 #define FERRY_TESTS_BACKENDS_ROCKSDB_CRASH_WORKLOAD_H_
 
@@ -30,13 +30,14 @@ inline constexpr char kRegion[] = "us-east-1";
 inline constexpr char kStandard[] = "crash-std";
 inline constexpr char kDeadLetter[] = "crash-dlq";
 inline constexpr char kFifo[] = "crash.fifo";
+inline constexpr char kStream[] = "crash-stream";
 
 std::string ArnOf(const std::string& name);
 
 // Runs the workload over `backend` until `stop` is set or `max_ops`
 // operations have run (per thread). Bodies are unique per `generation`.
-// `report` must be thread-safe. Two threads: standard queue (with DLQ
-// redrive) and FIFO queue.
+// `report` must be thread-safe. Three threads: standard queue (with DLQ
+// redrive), FIFO queue, and a Kinesis stream (PutRecords batches).
 void RunWorkload(std::unique_ptr<ferry::Backend> backend, int generation,
                  absl::Time start, uint64_t seed, int max_ops,
                  const std::function<void(const std::string&)>& report,
@@ -58,6 +59,7 @@ class Ledger {
   std::set<std::string> deleted_;
   std::set<std::string> delete_attempted_;  // may be gone without an ack
   std::map<std::string, int64_t> max_receive_count_;
+  std::set<std::string> records_;  // acknowledged stream records
   absl::Time latest_ = absl::FromUnixSeconds(1700000000);
 };
 
