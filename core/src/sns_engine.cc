@@ -263,6 +263,32 @@ absl::StatusOr<SubscriptionPtr> SnsEngine::BuildSubscription(
   return sub;
 }
 
+void SnsEngine::UpdateSnapshot(TopicState& topic,
+                               const SubscriptionPtr& removed,
+                               const SubscriptionPtr& added) {
+  // A copy of the current snapshot with one change: cheaper than a rebuild,
+  // which adds every policy to a new index.
+  auto snap = std::make_shared<TopicSnapshot>(*topic.snapshot_);
+  if (removed != nullptr) {
+    if (removed->filter != nullptr) {
+      snap->index.Remove(removed->key);
+      snap->filtered.erase(removed->key);
+    } else {
+      auto& u = snap->unfiltered;
+      u.erase(std::remove(u.begin(), u.end(), removed), u.end());
+    }
+  }
+  if (added != nullptr && !added->pending) {
+    if (added->filter != nullptr) {
+      snap->index.Add(added->key, added->filter);
+      snap->filtered[added->key] = added;
+    } else {
+      snap->unfiltered.push_back(added);
+    }
+  }
+  topic.snapshot_ = std::move(snap);
+}
+
 void SnsEngine::PublishSnapshot(TopicState& topic) {
   auto snap = std::make_shared<TopicSnapshot>();
   for (const auto& [arn, sub] : topic.subscriptions_) {
@@ -766,7 +792,8 @@ std::string SubscriptionAttributeError(const std::string& name,
         parts[5].empty()) {
       return "RedrivePolicy: deadLetterTargetArn is an invalid arn";
     }
-    if (topic_fifo && queue_fifo && !absl::EndsWith(AsAbsl(parts[5]), ".fifo")) {
+    if (topic_fifo && queue_fifo &&
+        !absl::EndsWith(AsAbsl(parts[5]), ".fifo")) {
       return "RedrivePolicy: must use a FIFO queue as DLQ for a FIFO "
              "Subscription to a FIFO Topic.";
     }
@@ -933,7 +960,7 @@ absl::StatusOr<SubscribeResult> SnsEngine::Subscribe(
     sub = *std::move(built);
     FERRY_RETURN_IF_ERROR(SaveSubscription(*sub));
     topic->subscriptions_[sub->arn] = sub;
-    PublishSnapshot(*topic);
+    UpdateSnapshot(*topic, nullptr, sub);
   }
   if (sub->pending) SendConfirmation(*topic, *sub);
   SubscribeResult result;
@@ -1018,7 +1045,7 @@ absl::StatusOr<ConfirmSubscriptionResult> SnsEngine::ConfirmSubscription(
                              BuildSubscription(base, sub->attributes));
       FERRY_RETURN_IF_ERROR(SaveSubscription(*confirmed));
       sub = confirmed;
-      PublishSnapshot(**topic);
+      UpdateSnapshot(**topic, nullptr, confirmed);
     }
     return ConfirmSubscriptionResult{sub->arn};
   }
@@ -1033,9 +1060,12 @@ absl::Status SnsEngine::Unsubscribe(const Ctx& ctx, std::string_view arn) {
   FERRY_RETURN_IF_ERROR(sub.status());
   {
     MutexLock tl(&topic->mu_);
-    if (topic->subscriptions_.erase(std::string(arn)) == 0) return absl::OkStatus();
+    auto it = topic->subscriptions_.find(std::string(arn));
+    if (it == topic->subscriptions_.end()) return absl::OkStatus();
+    SubscriptionPtr removed = it->second;
+    topic->subscriptions_.erase(it);
     ++topic->subscriptions_deleted_;
-    PublishSnapshot(*topic);
+    UpdateSnapshot(*topic, removed, nullptr);
   }
   return Erase(kSubscriptionsTable, arn);
 }
@@ -1179,8 +1209,9 @@ absl::Status SnsEngine::SetSubscriptionAttributes(
         absl::StrCat("Invalid parameter: ", built.status().message()));
   }
   FERRY_RETURN_IF_ERROR(SaveSubscription(**built));
+  SubscriptionPtr old = it->second;
   it->second = *std::move(built);
-  PublishSnapshot(*topic);
+  UpdateSnapshot(*topic, old, it->second);
   return absl::OkStatus();
 }
 

@@ -246,6 +246,9 @@ class SnsEngine {
       const Subscription& base, const StringMap& attributes);
   void PublishSnapshot(TopicState& topic)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(topic.mu_);
+  void UpdateSnapshot(TopicState& topic, const SubscriptionPtr& removed,
+                      const SubscriptionPtr& added)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(topic.mu_);
   absl::Status SaveTopic(TopicState& topic)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(topic.mu_);
   absl::Status SaveSubscription(const Subscription& sub);
