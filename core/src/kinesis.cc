@@ -378,6 +378,14 @@ absl::Status Kinesis::DeleteStream(const RequestContext& ctx,
   FERRY_ASSIGN_OR_RETURN(
       std::shared_ptr<const StreamView> v,
       FindStream(*engine_, ctx, r.stream_name, r.stream_arn));
+  if (!v->meta.consumers.empty() && !r.enforce_consumer_deletion) {
+    return KinesisError(
+        "ResourceInUseException",
+        absl::StrCat("Stream ", v->meta.name, " under account ",
+                     v->meta.account,
+                     " has registered consumers; set EnforceConsumerDeletion "
+                     "to delete it with them."));
+  }
   return engine_->Delete(*v);
 }
 
@@ -435,6 +443,7 @@ absl::StatusOr<DescribeStreamSummaryResult> Kinesis::DescribeStreamSummary(
   d.retention_period_hours = v->meta.retention_hours;
   d.stream_creation_timestamp = absl::FromUnixMillis(v->meta.created_ms);
   d.open_shard_count = OpenShardCount(*v);
+  d.consumer_count = static_cast<int>(v->meta.consumers.size());
   return out;
 }
 
@@ -1298,6 +1307,406 @@ absl::StatusOr<ListTagsForStreamResult> Kinesis::ListTagsForStream(
     out.tags.push_back({k, val});
   }
   return out;
+}
+
+// ---- enhanced fan-out
+// ----------------------------------------------------------
+
+namespace {
+
+constexpr int64_t kSubscriptionMs = 5 * 60 * 1000;
+
+// <stream ARN>/consumer/<name>:<epoch seconds>
+std::string ConsumerArn(const StreamView& v, const std::string& name,
+                        int64_t created_ms) {
+  return absl::StrCat(v.arn(), "/consumer/", name, ":", created_ms / 1000);
+}
+
+ConsumerDescription Describe(const StreamView& v, const std::string& name,
+                             int64_t created_ms) {
+  return ConsumerDescription{
+      .consumer_name = name,
+      .consumer_arn = ConsumerArn(v, name, created_ms),
+      .consumer_status = "ACTIVE",
+      .consumer_creation_timestamp = absl::FromUnixMillis(created_ms),
+      .stream_arn = v.arn()};
+}
+
+// Splits a consumer ARN into its stream ARN and consumer name.
+bool ParseConsumerArn(std::string_view arn, std::string* stream_arn,
+                      std::string* name) {
+  size_t c = arn.find("/consumer/");
+  if (c == std::string_view::npos) return false;
+  *stream_arn = std::string(arn.substr(0, c));
+  std::string_view rest = arn.substr(c + 10);
+  size_t colon = rest.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  *name = std::string(rest.substr(0, colon));
+  return true;
+}
+
+absl::Status ConsumerNotFound(std::string_view what) {
+  return KinesisError("ResourceNotFoundException",
+                      absl::StrCat("Consumer ", AsAbsl(what), " not found."));
+}
+
+// Resolves a consumer reference to (stream view, consumer name).
+absl::Status FindConsumer(StreamEngine& e, const StreamConsumerRef& r,
+                          std::shared_ptr<const StreamView>* view,
+                          std::string* name) {
+  std::string stream_arn = r.stream_arn;
+  *name = r.consumer_name;
+  if (!r.consumer_arn.empty()) {
+    if (!ParseConsumerArn(r.consumer_arn, &stream_arn, name)) {
+      return Validation(r.consumer_arn, "consumerARN",
+                        "satisfy regular expression pattern: "
+                        "^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/"
+                        "[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+");
+    }
+  } else if (stream_arn.empty() || name->empty()) {
+    return InvalidArgument(
+        "Either ConsumerARN or both StreamARN and ConsumerName must be "
+        "provided.");
+  }
+  FERRY_ASSIGN_OR_RETURN(*view, e.Find(stream_arn));
+  auto it = (*view)->meta.consumers.find(*name);
+  if (it == (*view)->meta.consumers.end() ||
+      (!r.consumer_arn.empty() &&
+       ConsumerArn(**view, *name, it->second) != r.consumer_arn)) {
+    return ConsumerNotFound(r.consumer_arn.empty() ? *name : r.consumer_arn);
+  }
+  return absl::OkStatus();
+}
+
+// One SubscribeToShard: pumps the shard's records to the handler through
+// the executor, in order, one pump at a time.
+class Subscription final : public ShardSubscription,
+                           public internal::StreamListener,
+                           public std::enable_shared_from_this<Subscription> {
+ public:
+  Subscription(StreamEngine* engine, std::string stream_arn, StreamId stream,
+               std::string consumer_arn, ShardIndex shard, uint64_t next,
+               int64_t started_ms, SubscribeToShardHandler handler)
+      : engine_(engine),
+        stream_arn_(std::move(stream_arn)),
+        stream_(stream),
+        consumer_arn_(std::move(consumer_arn)),
+        shard_(shard),
+        next_(next),
+        started_ms_(started_ms),
+        handler_(std::move(handler)) {}
+
+  void Cancel() override {
+    MutexLock lock(&mu_);
+    done_ = true;
+  }
+  bool active() const override {
+    MutexLock lock(&mu_);
+    return !done_;
+  }
+  bool Done() const override { return !active(); }
+  void OnAppend() override { Pump(); }
+
+  const std::string& consumer_arn() const { return consumer_arn_; }
+  ShardIndex shard() const { return shard_; }
+  int64_t started_ms() const { return started_ms_; }
+  // Ends the subscription with kOutOfRange (a newer one took over).
+  void Supersede() {
+    {
+      MutexLock lock(&mu_);
+      if (done_) return;
+      done_ = true;
+    }
+    Deliver(absl::OutOfRangeError(
+        "a newer SubscribeToShard for this consumer and shard took over"));
+  }
+
+  // Delivers what is new; one pumper at a time, the others leave a note.
+  void Pump() {
+    {
+      MutexLock lock(&mu_);
+      if (done_) return;
+      if (pumping_) {
+        again_ = true;
+        return;
+      }
+      pumping_ = true;
+    }
+    while (true) {
+      absl::StatusOr<SubscribeToShardEvent> event = NextEvent();
+      bool finished = false;
+      {
+        MutexLock lock(&mu_);
+        if (done_) {
+          pumping_ = false;
+          return;
+        }
+        if (!event.ok()) done_ = finished = true;
+      }
+      if (event.ok() && event->records.empty() && !first_ &&
+          event->child_shards.empty() && !expired_) {
+        // Nothing new: no event (AWS sends a heartbeat every few seconds;
+        // a test has no use for them).
+      } else {
+        first_ = false;
+        const bool ending =
+            expired_ || (event.ok() && !event->child_shards.empty());
+        Deliver(std::move(event));
+        if (ending && !finished) {
+          {
+            MutexLock lock(&mu_);
+            done_ = true;
+          }
+          Deliver(absl::OutOfRangeError(
+              expired_ ? "the subscription ended after 5 minutes; subscribe "
+                         "again from the ContinuationSequenceNumber"
+                       : "the shard has ended; continue with its children"));
+          finished = true;
+        }
+      }
+      MutexLock lock(&mu_);
+      if (finished || (!again_ && !more_)) {
+        pumping_ = false;
+        return;
+      }
+      again_ = false;
+    }
+  }
+
+ private:
+  void Deliver(absl::StatusOr<SubscribeToShardEvent> event) {
+    engine_->executor().Schedule(
+        [handler = handler_, event = std::move(event)]() mutable {
+          handler(std::move(event));
+        });
+  }
+
+  absl::StatusOr<SubscribeToShardEvent> NextEvent() {
+    const absl::Time now = engine_->clock().Now();
+    if (absl::ToUnixMillis(now) - started_ms_ >= kSubscriptionMs) {
+      expired_ = true;
+    }
+    FERRY_ASSIGN_OR_RETURN(std::shared_ptr<const StreamView> v,
+                           engine_->Find(stream_arn_));
+    if (v->record.id != stream_) {
+      return internal::StreamNotFoundError(v->meta.name, v->meta.account);
+    }
+    FERRY_ASSIGN_OR_RETURN(StreamStore::ReadResult read,
+                           engine_->Read(*v, shard_, next_, 10000, 2 << 20));
+    const ShardMeta& shard = v->meta.shards[shard_];
+    SubscribeToShardEvent event;
+    for (StoredStreamRecord& rec : read.records) {
+      event.records.push_back(
+          {internal::FormatSequenceNumber(shard, rec.sequence,
+                                          absl::ToUnixMillis(rec.arrival)),
+           rec.arrival, std::move(rec.data), std::move(rec.partition_key)});
+    }
+    next_ = std::max(next_, read.next_sequence);
+    const bool at_end = next_ >= read.shard.next_sequence;
+    event.millis_behind_latest =
+        at_end || event.records.empty()
+            ? 0
+            : std::max<int64_t>(
+                  0,
+                  absl::ToUnixMillis(now) -
+                      absl::ToUnixMillis(
+                          event.records.back().approximate_arrival_timestamp));
+    if (read.shard.closed && at_end) {
+      event.child_shards = ChildrenOf(*v, shard_);
+    } else {
+      event.continuation_sequence_number = internal::FormatSequenceNumber(
+          shard, next_ - 1,
+          event.records.empty()
+              ? shard.created_ms
+              : absl::ToUnixMillis(
+                    event.records.back().approximate_arrival_timestamp));
+    }
+    more_ = !at_end;
+    return event;
+  }
+
+  StreamEngine* const engine_;
+  const std::string stream_arn_;
+  const StreamId stream_;
+  const std::string consumer_arn_;
+  const ShardIndex shard_;
+  // Touched only by the one pumper at a time.
+  uint64_t next_;
+  bool first_ = true;
+  bool expired_ = false;
+  bool more_ = false;
+  const int64_t started_ms_;
+  const SubscribeToShardHandler handler_;
+
+  mutable Mutex mu_;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool pumping_ ABSL_GUARDED_BY(mu_) = false;
+  bool again_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// The live subscriptions by (consumer ARN, shard), for the 5-second rule.
+Mutex g_subscriptions_mu;
+std::map<std::pair<std::string, ShardIndex>, std::weak_ptr<Subscription>>&
+Subscriptions() {
+  static auto* m = new std::map<std::pair<std::string, ShardIndex>,
+                                std::weak_ptr<Subscription>>();
+  return *m;
+}
+
+}  // namespace
+
+absl::StatusOr<RegisterStreamConsumerResult> Kinesis::RegisterStreamConsumer(
+    const RequestContext& ctx, const RegisterStreamConsumerRequest& r) {
+  FERRY_RETURN_IF_ERROR(ValidateName(r.consumer_name, "consumerName"));
+  if (r.stream_arn.empty()) {
+    return KinesisError("ValidationException",
+                        "1 validation error detected: Value null at "
+                        "'streamARN' failed to satisfy constraint: Member "
+                        "must not be null");
+  }
+  FERRY_ASSIGN_OR_RETURN(std::string arn,
+                         ResolveArn(*engine_, ctx, "", r.stream_arn));
+  const int64_t now_ms = absl::ToUnixMillis(engine_->clock().Now());
+  const StrictModeOptions& strict = engine_->options().strict;
+  FERRY_ASSIGN_OR_RETURN(
+      std::shared_ptr<const StreamView> v,
+      engine_->Update(
+          arn,
+          [&](StreamMeta& m, std::vector<ShardIndex>&,
+              uint32_t&) -> absl::Status {
+            if (m.consumers.count(r.consumer_name) > 0) {
+              return KinesisError(
+                  "ResourceInUseException",
+                  absl::StrCat("Consumer ", r.consumer_name, " under stream ",
+                               m.name, " already exists for account ",
+                               m.account, "."));
+            }
+            if (strict.enabled && static_cast<int64_t>(m.consumers.size()) >=
+                                      strict.kinesis_consumers_per_stream) {
+              return KinesisError(
+                  "LimitExceededException",
+                  absl::StrCat("Stream ", m.name, " under account ", m.account,
+                               " already has the maximum of ",
+                               strict.kinesis_consumers_per_stream,
+                               " consumers."));
+            }
+            m.consumers[r.consumer_name] = now_ms;
+            return absl::OkStatus();
+          }));
+  return RegisterStreamConsumerResult{
+      .consumer = Describe(*v, r.consumer_name, now_ms)};
+}
+
+absl::Status Kinesis::DeregisterStreamConsumer(const RequestContext& ctx,
+                                               const StreamConsumerRef& r) {
+  std::shared_ptr<const StreamView> v;
+  std::string name;
+  FERRY_RETURN_IF_ERROR(FindConsumer(*engine_, r, &v, &name));
+  return engine_
+      ->Update(v->arn(),
+               [&](StreamMeta& m, std::vector<ShardIndex>&,
+                   uint32_t&) -> absl::Status {
+                 if (m.consumers.erase(name) == 0) {
+                   return ConsumerNotFound(name);
+                 }
+                 return absl::OkStatus();
+               })
+      .status();
+}
+
+absl::StatusOr<DescribeStreamConsumerResult> Kinesis::DescribeStreamConsumer(
+    const RequestContext& ctx, const StreamConsumerRef& r) {
+  std::shared_ptr<const StreamView> v;
+  std::string name;
+  FERRY_RETURN_IF_ERROR(FindConsumer(*engine_, r, &v, &name));
+  return DescribeStreamConsumerResult{
+      .consumer_description = Describe(*v, name, v->meta.consumers.at(name))};
+}
+
+absl::StatusOr<ListStreamConsumersResult> Kinesis::ListStreamConsumers(
+    const RequestContext& ctx, const ListStreamConsumersRequest& r) {
+  if (r.max_results.has_value() &&
+      (*r.max_results < 1 || *r.max_results > 10000)) {
+    return Validation(std::to_string(*r.max_results), "maxResults",
+                      *r.max_results < 1
+                          ? "have value greater than or equal to 1"
+                          : "have value less than or equal to 10000");
+  }
+  FERRY_ASSIGN_OR_RETURN(std::string arn,
+                         ResolveArn(*engine_, ctx, "", r.stream_arn));
+  FERRY_ASSIGN_OR_RETURN(std::shared_ptr<const StreamView> v,
+                         engine_->Find(arn));
+  std::string after;
+  if (r.next_token.has_value() &&
+      !internal::Base64Decode(*r.next_token, &after)) {
+    return InvalidArgument("Invalid NextToken.");
+  }
+  const size_t limit = static_cast<size_t>(r.max_results.value_or(100));
+  ListStreamConsumersResult out;
+  for (const auto& [name, created] : v->meta.consumers) {
+    if (!after.empty() && name <= after) continue;
+    if (out.consumers.size() >= limit) {
+      out.next_token =
+          internal::Base64Encode(out.consumers.back().consumer_name);
+      break;
+    }
+    out.consumers.push_back(Describe(*v, name, created));
+  }
+  return out;
+}
+
+absl::StatusOr<std::shared_ptr<ShardSubscription>> Kinesis::SubscribeToShard(
+    const RequestContext& ctx, const SubscribeToShardRequest& r,
+    SubscribeToShardHandler handler) {
+  std::shared_ptr<const StreamView> v;
+  std::string name;
+  FERRY_RETURN_IF_ERROR(
+      FindConsumer(*engine_, {.consumer_arn = r.consumer_arn}, &v, &name));
+  // The starting position, as GetShardIterator resolves it.
+  FERRY_ASSIGN_OR_RETURN(
+      GetShardIteratorResult iterator,
+      GetShardIterator(
+          ctx, {.stream_arn = v->arn(),
+                .shard_id = r.shard_id,
+                .shard_iterator_type = r.starting_position.type,
+                .starting_sequence_number = r.starting_position.sequence_number,
+                .timestamp = r.starting_position.timestamp}));
+  Iterator it;
+  if (!DecodeIterator(iterator.shard_iterator, &it)) {
+    return absl::InternalError("undecodable iterator");
+  }
+  uint64_t next = it.next;
+  if (next == 0) {
+    FERRY_ASSIGN_OR_RETURN(std::vector<ShardState> states, engine_->Shards(*v));
+    next = states[it.shard].first_sequence;
+  }
+  const int64_t now_ms = absl::ToUnixMillis(engine_->clock().Now());
+  auto sub = std::make_shared<Subscription>(engine_, v->arn(), v->record.id,
+                                            r.consumer_arn, it.shard, next,
+                                            now_ms, std::move(handler));
+  std::shared_ptr<Subscription> previous;
+  {
+    MutexLock lock(&g_subscriptions_mu);
+    auto& slot = Subscriptions()[{r.consumer_arn, it.shard}];
+    previous = slot.lock();
+    if (previous != nullptr && previous->active()) {
+      if (now_ms - previous->started_ms() < 5000) {
+        return KinesisError(
+            "ResourceInUseException",
+            absl::StrCat("Another active subscription exists for consumer ",
+                         r.consumer_arn, " and shard ",
+                         StreamEngine::ShardId(it.shard),
+                         "; wait 5 seconds before subscribing again."));
+      }
+    } else {
+      previous = nullptr;
+    }
+    slot = sub;
+  }
+  if (previous != nullptr) previous->Supersede();
+  engine_->AddListener(v->record.id, sub);
+  sub->Pump();
+  return std::shared_ptr<ShardSubscription>(sub);
 }
 
 }  // namespace ferry

@@ -171,7 +171,8 @@ std::string StreamMeta::Encode() const {
             {"created", created_ms},
             {"pending", pending_status},
             {"until", status_until_ms},
-            {"tags", tags}};
+            {"tags", tags},
+            {"consumers", consumers}};
   Json shard_list = Json::array();
   for (const ShardMeta& s : shards) {
     Json js = {{"i", s.index},
@@ -200,6 +201,10 @@ bool StreamMeta::Decode(std::string_view in, StreamMeta* out) {
     out->pending_status = j.at("pending");
     out->status_until_ms = j.at("until");
     out->tags = j.at("tags").get<std::map<std::string, std::string>>();
+    out->consumers.clear();
+    if (j.contains("consumers")) {
+      out->consumers = j["consumers"].get<std::map<std::string, int64_t>>();
+    }
     out->shards.clear();
     for (const Json& js : j.at("shards")) {
       ShardMeta s;
@@ -516,6 +521,9 @@ absl::Status StreamEngine::Put(std::string_view arn,
     for (size_t k = 0; k < records.size(); ++k) {
       positions[index_of[k]].sequence = sequences[k];
     }
+    if (listener_count_.load(std::memory_order_acquire) > 0) {
+      Notify(view->record.id);
+    }
     if (view_out != nullptr) *view_out = view;
     return absl::OkStatus();
   }
@@ -607,6 +615,7 @@ absl::Status StreamEngine::RunMaintenance() {
             .status();
     if (!s.ok() && !absl::IsNotFound(s)) return s;
   }
+  Notify(0);
   return absl::OkStatus();
 }
 
@@ -615,6 +624,32 @@ absl::Status StreamEngine::Reset() {
   views_.clear();
   last_trim_ms_.clear();
   return absl::OkStatus();
+}
+
+void StreamEngine::AddListener(StreamId stream,
+                               std::shared_ptr<StreamListener> listener) {
+  MutexLock lock(&mu_);
+  listeners_.emplace(stream, std::move(listener));
+  listener_count_.store(static_cast<int>(listeners_.size()),
+                        std::memory_order_release);
+}
+
+void StreamEngine::Notify(StreamId stream) {
+  std::vector<std::shared_ptr<StreamListener>> targets;
+  {
+    MutexLock lock(&mu_);
+    for (auto it = listeners_.begin(); it != listeners_.end();) {
+      if (it->second->Done()) {
+        it = listeners_.erase(it);
+        continue;
+      }
+      if (stream == 0 || it->first == stream) targets.push_back(it->second);
+      ++it;
+    }
+    listener_count_.store(static_cast<int>(listeners_.size()),
+                          std::memory_order_release);
+  }
+  for (auto& l : targets) l->OnAppend();
 }
 
 }  // namespace ferry::internal

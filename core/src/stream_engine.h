@@ -10,6 +10,7 @@
 #ifndef FERRY_CORE_SRC_STREAM_ENGINE_H_
 #define FERRY_CORE_SRC_STREAM_ENGINE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -64,6 +65,8 @@ struct StreamMeta {
   int64_t status_until_ms = 0;
   std::map<std::string, std::string> tags;
   std::vector<ShardMeta> shards;  // by index
+  // Enhanced fan-out consumers: name -> creation time (ms).
+  std::map<std::string, int64_t> consumers;
 
   std::string Encode() const;
   static bool Decode(std::string_view in, StreamMeta* out);
@@ -98,6 +101,15 @@ struct ParsedSequenceNumber {
 };
 bool ParseSequenceNumber(std::string_view text, ParsedSequenceNumber* out);
 inline constexpr uint64_t kEndingSeqIndex = 0x7fffffffffffffffULL;
+
+// Told after records were appended to its stream (enhanced fan-out
+// subscriptions). Called on the appending thread, under no engine lock.
+class StreamListener {
+ public:
+  virtual ~StreamListener() = default;
+  virtual void OnAppend() = 0;
+  virtual bool Done() const = 0;
+};
 
 class StreamEngine {
  public:
@@ -156,6 +168,14 @@ class StreamEngine {
   absl::Status RunMaintenance();
   absl::Status Reset();
 
+  Executor& executor() {
+    return options_.executor != nullptr ? *options_.executor : InlineExecutor();
+  }
+  void AddListener(StreamId stream, std::shared_ptr<StreamListener> listener);
+  // Calls OnAppend of the stream's listeners (every stream's when 0) and
+  // forgets the finished ones.
+  void Notify(StreamId stream);
+
   absl::Duration Retention(const StreamView& view) const {
     return absl::Hours(view.meta.retention_hours);
   }
@@ -182,6 +202,9 @@ class StreamEngine {
   absl::flat_hash_map<std::string, std::shared_ptr<const StreamView>> views_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<StreamId, int64_t> last_trim_ms_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int> listener_count_{0};
+  std::multimap<StreamId, std::shared_ptr<StreamListener>> listeners_
+      ABSL_GUARDED_BY(mu_);
   Mutex quota_mu_;
   std::map<std::pair<StreamId, ShardIndex>, Window> write_windows_
       ABSL_GUARDED_BY(quota_mu_);

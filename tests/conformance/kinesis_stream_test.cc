@@ -15,6 +15,7 @@ namespace {
 
 using ::ferry_testing::AwsErrorIs;
 using ::ferry_testing::IsOk;
+using ::ferry_testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
@@ -610,6 +611,131 @@ TEST_P(KinesisTest, ResetDropsStreams) {
   ASSERT_THAT(Put("s", "k", "x"), IsOk());
   ASSERT_THAT(broker().Reset(), IsOk());
   EXPECT_THAT(Put("s", "k", "x"), AwsErrorIs("ResourceNotFoundException"));
+}
+
+TEST_P(KinesisTest, StreamConsumersAreRegisteredDescribedAndListed) {
+  ASSERT_THAT(Create("s", 1), IsOk());
+  const std::string arn = "arn:aws:kinesis:us-east-1:123456789012:stream/s";
+  auto c = k().RegisterStreamConsumer(
+      ctx_, {.stream_arn = arn, .consumer_name = "app"});
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->consumer.consumer_status, "ACTIVE");
+  EXPECT_EQ(c->consumer.consumer_arn,
+            absl::StrCat(arn, "/consumer/app:", NowSeconds()));
+  EXPECT_THAT(k().RegisterStreamConsumer(
+                  ctx_, {.stream_arn = arn, .consumer_name = "app"}),
+              AwsErrorIs("ResourceInUseException"));
+  auto d = k().DescribeStreamConsumer(
+      ctx_, {.consumer_arn = c->consumer.consumer_arn});
+  ASSERT_THAT(d, IsOk());
+  EXPECT_EQ(d->consumer_description.stream_arn, arn);
+  auto byname = k().DescribeStreamConsumer(
+      ctx_, {.stream_arn = arn, .consumer_name = "app"});
+  ASSERT_THAT(byname, IsOk());
+  auto list = k().ListStreamConsumers(ctx_, {.stream_arn = arn});
+  ASSERT_THAT(list, IsOk());
+  EXPECT_THAT(list->consumers, SizeIs(1));
+  auto summary = k().DescribeStreamSummary(ctx_, {.stream_name = "s"});
+  ASSERT_THAT(summary, IsOk());
+  EXPECT_EQ(summary->stream_description_summary.consumer_count, 1);
+  EXPECT_THAT(k().DeleteStream(ctx_, {.stream_name = "s"}),
+              AwsErrorIs("ResourceInUseException"));
+  ASSERT_THAT(k().DeregisterStreamConsumer(
+                  ctx_, {.consumer_arn = c->consumer.consumer_arn}),
+              IsOk());
+  EXPECT_THAT(k().DescribeStreamConsumer(
+                  ctx_, {.consumer_arn = c->consumer.consumer_arn}),
+              AwsErrorIs("ResourceNotFoundException"));
+  ASSERT_THAT(k().DeleteStream(ctx_, {.stream_name = "s"}), IsOk());
+}
+
+TEST_P(KinesisTest, SubscribeToShardPushesRecordsThroughTheExecutor) {
+  ASSERT_THAT(Create("s", 1), IsOk());
+  const std::string arn = "arn:aws:kinesis:us-east-1:123456789012:stream/s";
+  auto c = k().RegisterStreamConsumer(
+      ctx_, {.stream_arn = arn, .consumer_name = "app"});
+  ASSERT_THAT(c, IsOk());
+  ASSERT_THAT(Put("s", "k", "one"), IsOk());
+  std::vector<absl::StatusOr<ferry::SubscribeToShardEvent>> events;
+  auto sub =
+      k().SubscribeToShard(ctx_,
+                           {.consumer_arn = c->consumer.consumer_arn,
+                            .shard_id = "shardId-000000000000",
+                            .starting_position = {.type = "TRIM_HORIZON"}},
+                           [&](absl::StatusOr<ferry::SubscribeToShardEvent> e) {
+                             events.push_back(std::move(e));
+                           });
+  ASSERT_THAT(sub, IsOk());
+  EXPECT_TRUE(events.empty());  // nothing runs until the executor does
+  executor_.RunAll();
+  ASSERT_THAT(events, SizeIs(1));
+  ASSERT_THAT(events[0], IsOk());
+  ASSERT_THAT(events[0]->records, SizeIs(1));
+  EXPECT_EQ(events[0]->records[0].data, "one");
+  ASSERT_TRUE(events[0]->continuation_sequence_number.has_value());
+
+  auto two = Put("s", "k", "two");
+  ASSERT_THAT(two, IsOk());
+  executor_.RunAll();
+  ASSERT_THAT(events, SizeIs(2));
+  ASSERT_THAT(events[1], IsOk());
+  ASSERT_THAT(events[1]->records, SizeIs(1));
+  EXPECT_EQ(events[1]->records[0].sequence_number, two->sequence_number);
+  // Resubscribing from the continuation point gives what came after.
+  auto after = Iterator("s", "shardId-000000000000", "AFTER_SEQUENCE_NUMBER",
+                        *events[1]->continuation_sequence_number);
+  ASSERT_THAT(after, IsOk());
+  EXPECT_THAT(Get(*after).value().records, SizeIs(0));
+
+  // Within 5 seconds a second subscription is refused.
+  EXPECT_THAT(
+      k().SubscribeToShard(ctx_,
+                           {.consumer_arn = c->consumer.consumer_arn,
+                            .shard_id = "shardId-000000000000",
+                            .starting_position = {.type = "LATEST"}},
+                           [](absl::StatusOr<ferry::SubscribeToShardEvent>) {}),
+      AwsErrorIs("ResourceInUseException"));
+
+  // After 5 minutes the subscription ends.
+  Advance(absl::Minutes(5));
+  ASSERT_THAT(Put("s", "k", "three"), IsOk());
+  executor_.RunAll();
+  ASSERT_THAT(events, SizeIs(4));
+  ASSERT_THAT(events[2], IsOk());
+  EXPECT_THAT(events[2]->records, SizeIs(1));
+  EXPECT_THAT(events[3], StatusIs(absl::StatusCode::kOutOfRange));
+  EXPECT_FALSE((*sub)->active());
+}
+
+TEST_P(KinesisTest, SubscriptionEndsWithChildShardsWhenTheShardCloses) {
+  ASSERT_THAT(Create("s", 1), IsOk());
+  const std::string arn = "arn:aws:kinesis:us-east-1:123456789012:stream/s";
+  auto c = k().RegisterStreamConsumer(
+      ctx_, {.stream_arn = arn, .consumer_name = "app"});
+  ASSERT_THAT(c, IsOk());
+  std::vector<absl::StatusOr<ferry::SubscribeToShardEvent>> events;
+  auto sub =
+      k().SubscribeToShard(ctx_,
+                           {.consumer_arn = c->consumer.consumer_arn,
+                            .shard_id = "shardId-000000000000",
+                            .starting_position = {.type = "LATEST"}},
+                           [&](absl::StatusOr<ferry::SubscribeToShardEvent> e) {
+                             events.push_back(std::move(e));
+                           });
+  ASSERT_THAT(sub, IsOk());
+  ASSERT_THAT(
+      k().SplitShard(ctx_, {.stream_name = "s",
+                            .shard_to_split = "shardId-000000000000",
+                            .new_starting_hash_key =
+                                "170141183460469231731687303715884105728"}),
+      IsOk());
+  ASSERT_THAT(broker().RunMaintenance(), IsOk());
+  executor_.RunAll();
+  ASSERT_THAT(events, SizeIs(3));  // initial, end of shard, end
+  ASSERT_THAT(events[1], IsOk());
+  EXPECT_FALSE(events[1]->continuation_sequence_number.has_value());
+  EXPECT_THAT(events[1]->child_shards, SizeIs(2));
+  EXPECT_THAT(events[2], StatusIs(absl::StatusCode::kOutOfRange));
 }
 
 INSTANTIATE_TEST_SUITE_P(AllBackends, KinesisTest,

@@ -22,7 +22,9 @@
 #define FERRY_KINESIS_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -267,6 +269,77 @@ struct ListTagsForStreamResult {
   bool has_more_tags = false;
 };
 
+// ---- Enhanced fan-out
+// ---------------------------------------------------------
+
+struct ConsumerDescription {
+  std::string consumer_name{};
+  // <stream ARN>/consumer/<name>:<creation epoch seconds>
+  std::string consumer_arn{};
+  std::string consumer_status = "ACTIVE";
+  absl::Time consumer_creation_timestamp{};
+  std::string stream_arn{};
+};
+struct RegisterStreamConsumerRequest {
+  std::string stream_arn{};
+  std::string consumer_name{};
+};
+struct RegisterStreamConsumerResult {
+  ConsumerDescription consumer{};
+};
+struct StreamConsumerRef {
+  // Either the consumer's ARN, or the stream's ARN and the consumer's name.
+  std::string stream_arn{};
+  std::string consumer_name{};
+  std::string consumer_arn{};
+};
+struct DescribeStreamConsumerResult {
+  ConsumerDescription consumer_description{};
+};
+struct ListStreamConsumersRequest {
+  std::string stream_arn{};
+  std::optional<std::string> next_token{};
+  std::optional<int> max_results{};
+};
+struct ListStreamConsumersResult {
+  std::vector<ConsumerDescription> consumers{};
+  std::optional<std::string> next_token{};
+};
+struct StartingPosition {
+  // AT_SEQUENCE_NUMBER | AFTER_SEQUENCE_NUMBER | TRIM_HORIZON | LATEST |
+  // AT_TIMESTAMP
+  std::string type{};
+  std::optional<std::string> sequence_number{};
+  std::optional<absl::Time> timestamp{};
+};
+struct SubscribeToShardRequest {
+  std::string consumer_arn{};
+  std::string shard_id{};
+  StartingPosition starting_position{};
+};
+struct SubscribeToShardEvent {
+  std::vector<KinesisRecord> records{};
+  // Where to resubscribe (AFTER_SEQUENCE_NUMBER); absent at a closed shard's
+  // end, where child_shards is set.
+  std::optional<std::string> continuation_sequence_number{};
+  int64_t millis_behind_latest = 0;
+  std::vector<ChildShard> child_shards{};
+};
+// Receives a subscription's events in order, through the broker's Executor.
+// A non-OK status is the last call: kOutOfRange when the subscription ended
+// (5 minutes passed, the shard's end was delivered, or a newer subscription
+// took over), ResourceNotFoundException when the stream or consumer is gone.
+using SubscribeToShardHandler =
+    std::function<void(absl::StatusOr<SubscribeToShardEvent>)>;
+
+class FERRY_EXPORT ShardSubscription {
+ public:
+  virtual ~ShardSubscription() = default;
+  // Ends the subscription; no event is scheduled after Cancel returns.
+  virtual void Cancel() = 0;
+  virtual bool active() const = 0;
+};
+
 class FERRY_EXPORT Kinesis {
  public:
   explicit Kinesis(internal::StreamEngine* engine) : engine_(engine) {}
@@ -309,6 +382,22 @@ class FERRY_EXPORT Kinesis {
                                     const RemoveTagsFromStreamRequest& r);
   absl::StatusOr<ListTagsForStreamResult> ListTagsForStream(
       const RequestContext& ctx, const ListTagsForStreamRequest& r);
+
+  // Enhanced fan-out. Consumers are ACTIVE at once. SubscribeToShard pushes
+  // SubscribeToShardEvents to `handler`: the records from the starting
+  // position at once, then new ones after each write to the stream (and on
+  // Broker::RunMaintenance), for 5 minutes of the broker's clock.
+  absl::StatusOr<RegisterStreamConsumerResult> RegisterStreamConsumer(
+      const RequestContext& ctx, const RegisterStreamConsumerRequest& r);
+  absl::Status DeregisterStreamConsumer(const RequestContext& ctx,
+                                        const StreamConsumerRef& r);
+  absl::StatusOr<DescribeStreamConsumerResult> DescribeStreamConsumer(
+      const RequestContext& ctx, const StreamConsumerRef& r);
+  absl::StatusOr<ListStreamConsumersResult> ListStreamConsumers(
+      const RequestContext& ctx, const ListStreamConsumersRequest& r);
+  absl::StatusOr<std::shared_ptr<ShardSubscription>> SubscribeToShard(
+      const RequestContext& ctx, const SubscribeToShardRequest& r,
+      SubscribeToShardHandler handler);
 
  private:
   internal::StreamEngine* const engine_;
