@@ -168,6 +168,7 @@ class StreamEngine {
   absl::Status RunMaintenance();
   absl::Status Reset();
 
+  KeyValueStore& kv() { return backend_.kv(); }
   Executor& executor() {
     return options_.executor != nullptr ? *options_.executor : InlineExecutor();
   }

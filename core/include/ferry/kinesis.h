@@ -400,6 +400,7 @@ class FERRY_EXPORT Kinesis {
       SubscribeToShardHandler handler);
 
  private:
+  friend class ConsumerGroupWorker;
   internal::StreamEngine* const engine_;
 };
 
