@@ -246,8 +246,14 @@ class CollectingReporter : public benchmark::BenchmarkReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     display_->ReportRuns(runs);
     for (const Run& run : runs) {
-      if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
-      auto& [sum, count] = ns_[run.run_name.function_name][run.run_name.args];
+      if (run.error_occurred) continue;
+      // Repetitions: the iterations, or only their mean when
+      // --benchmark_report_aggregates_only hides the iterations.
+      const bool mean =
+          run.run_type == Run::RT_Aggregate && run.aggregate_name == "mean";
+      if (run.run_type != Run::RT_Iteration && !mean) continue;
+      auto& [sum, count] =
+          (mean ? means_ : ns_)[run.run_name.function_name][run.run_name.args];
       sum += run.GetAdjustedCPUTime() *
              (run.time_unit == benchmark::kNanosecond    ? 1.0
               : run.time_unit == benchmark::kMicrosecond ? 1e3
@@ -259,16 +265,20 @@ class CollectingReporter : public benchmark::BenchmarkReporter {
   void Finalize() override { display_->Finalize(); }
 
   double Ns(const std::string& function, int64_t n) const {
-    auto f = ns_.find(function);
-    if (f == ns_.end()) return std::nan("");
-    auto a = f->second.find(absl::StrCat("subs:", n));
-    if (a == f->second.end() || a->second.second == 0) return std::nan("");
-    return a->second.first / a->second.second;
+    for (const auto* map : {&ns_, &means_}) {
+      auto f = map->find(function);
+      if (f == map->end()) continue;
+      auto a = f->second.find(absl::StrCat("subs:", n));
+      if (a == f->second.end() || a->second.second == 0) continue;
+      return a->second.first / a->second.second;
+    }
+    return std::nan("");
   }
 
  private:
   benchmark::BenchmarkReporter* display_;
   std::map<std::string, std::map<std::string, std::pair<double, int>>> ns_;
+  std::map<std::string, std::map<std::string, std::pair<double, int>>> means_;
 };
 
 void PrintRatios(const CollectingReporter& r) {

@@ -20,6 +20,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <map>
 #include <optional>
@@ -41,7 +42,6 @@ namespace ferry::internal {
 namespace {
 
 using PolicyJson = nlohmann::ordered_json;  // keeps the policy's key order
-using BodyJson = nlohmann::json;
 
 constexpr size_t kMaxPolicyBytes = 256 * 1024;
 constexpr int kMaxKeys = 5;
@@ -67,8 +67,7 @@ absl::Status NestedInAttributesError() {
                   "nested filter policy");
 }
 
-// ---- Numbers
-// -----------------------------------------------------------------
+// ---- Numbers ----------------------------------------------------------------
 
 // The comparable form of a number: rounded to 6 decimal places, as an
 // integer-valued double (exact up to |v| < 9e9, monotone beyond). -0 is 0.
@@ -85,8 +84,7 @@ std::optional<double> ParseNumber(std::string_view s) {
   return Canonical(v);
 }
 
-// ---- IP addresses
-// -------------------------------------------------------------
+// ---- IP addresses -----------------------------------------------------------
 
 struct IpAddress {
   bool v6 = false;
@@ -141,31 +139,35 @@ struct NumericRange {
   }
 };
 
+// Field order: what a match reads first comes first (one cache line).
 struct Matcher {
   Op op = Op::kString;
+  double number = 0;   // kNumber (canonical)
+  NumericRange range;  // kRange (canonical bounds)
   // kString, kPrefix, kSuffix, kAnythingButPrefix; kEqualsIgnoreCase holds
   // it ASCII-lowercased.
   std::string text;
-  double number = 0;                 // kNumber (canonical)
   std::vector<std::string> strings;  // kAnythingButStrings, sorted
   std::vector<double> numbers;       // kAnythingButNumbers, sorted canonical
-  NumericRange range;                // kRange (canonical bounds)
   bool cidr_v6 = false;              // kCidr: [cidr_lo, cidr_hi] bytewise
   std::array<uint8_t, 16> cidr_lo{};
   std::array<uint8_t, 16> cidr_hi{};
 };
 
+// Fields and their matchers are held inline for the common small policy, so
+// that verifying a candidate reads one allocation (the Compiled) rather than
+// chasing a pointer per field and per matcher.
 struct Field {
   std::string path;  // dotted; an attribute name in MessageAttributes scope
   int depth = 1;     // nesting level of the key (1 = top level)
-  std::vector<Matcher> matchers;  // ORed
   bool has_value_matchers = false;
   bool has_exists = false;
   bool has_not_exists = false;
+  absl::InlinedVector<Matcher, 2> matchers;  // ORed
 };
 
 struct Node {  // AND of its fields and of its `$or` groups
-  std::vector<Field> fields;
+  absl::InlinedVector<Field, 2> fields;
   std::vector<std::vector<Node>> ors;  // each group: OR of its nodes
 };
 
@@ -195,8 +197,7 @@ struct FilterPolicy::Compiled {
   int64_t complexity = 0;
 };
 
-// ---- Message values
-// -------------------------------------------------------------
+// ---- Message values ---------------------------------------------------------
 
 namespace {
 
@@ -209,66 +210,22 @@ struct Value {
 };
 
 struct PathValues {
-  std::vector<Value> values;
+  absl::InlinedVector<Value, 1> values;
   bool present = false;  // holds at least one non-null value
 };
 
 }  // namespace
 
 struct FilterMessage::Parsed {
-  BodyJson doc;
+  // Dotted path -> the leaf values there (arrays are transparent). String
+  // values point into the body, or into `decoded` when they had escapes.
   absl::flat_hash_map<std::string, PathValues> paths;
+  std::deque<std::string> decoded;
 };
 
 namespace {
 
-void Flatten(const BodyJson& j, std::string* path, int level,
-             FilterMessage::Parsed* out) {
-  if (level > kMaxBodyLevels) return;
-  switch (j.type()) {
-    case BodyJson::value_t::object:
-      for (const auto& [key, value] : j.items()) {
-        const size_t old = path->size();
-        if (!path->empty()) path->push_back('.');
-        path->append(key);
-        Flatten(value, path, level + 1, out);
-        path->resize(old);
-      }
-      return;
-    case BodyJson::value_t::array:
-      for (const BodyJson& element : j) Flatten(element, path, level + 1, out);
-      return;
-    default:
-      break;
-  }
-  Value v;
-  switch (j.type()) {
-    case BodyJson::value_t::string:
-      v.type = ValueType::kString;
-      v.str = j.get_ref<const std::string&>();
-      break;
-    case BodyJson::value_t::number_integer:
-    case BodyJson::value_t::number_unsigned:
-    case BodyJson::value_t::number_float:
-      v.type = ValueType::kNumber;
-      v.number = Canonical(j.get<double>());
-      break;
-    case BodyJson::value_t::boolean:
-      v.type = j.get<bool>() ? ValueType::kTrue : ValueType::kFalse;
-      break;
-    case BodyJson::value_t::null:
-      v.type = ValueType::kNull;
-      break;
-    default:
-      return;  // binary, discarded: not produced by the parser
-  }
-  PathValues& pv = (*out).paths[*path];
-  pv.values.push_back(v);
-  if (v.type != ValueType::kNull) pv.present = true;
-}
-
-// ---- String.Array values: a non-allocating JSON scan
-// ---------------------------
+// ---- String.Array values: a non-allocating JSON scan ------------------------
 
 class JsonScanner {
  public:
@@ -555,6 +512,120 @@ bool ForEachArrayElement(std::string_view text, Fn&& fn) {
   }
 }
 
+// Flattens a validated JSON body into FilterMessage::Parsed (sns.md §2.4:
+// nested keys become dotted paths, arrays are transparent), without building
+// a document: strings without escapes stay views into the body.
+class BodyFlattener {
+ public:
+  BodyFlattener(std::string_view text, FilterMessage::Parsed* out)
+      : scan_(text), out_(out) {}
+
+  void Element() {
+    scan_.SkipWs();
+    switch (scan_.Peek()) {
+      case '{':
+        Object();
+        return;
+      case '[':
+        Array();
+        return;
+      default:
+        Scalar();
+    }
+  }
+
+ private:
+  void Object() {
+    scan_.Consume('{');
+    scan_.SkipWs();
+    if (scan_.Consume('}')) return;
+    while (true) {
+      scan_.SkipWs();
+      std::string_view raw;
+      bool escaped = false;
+      scan_.String(&raw, &escaped);
+      const size_t old = path_.size();
+      if (!path_.empty()) path_.push_back('.');
+      if (escaped) {
+        Unescape(raw, &key_);
+        path_.append(key_);
+      } else {
+        path_.append(raw);
+      }
+      scan_.SkipWs();
+      scan_.Consume(':');
+      Element();
+      path_.resize(old);
+      scan_.SkipWs();
+      if (scan_.Consume('}')) return;
+      scan_.Consume(',');
+    }
+  }
+
+  void Array() {
+    scan_.Consume('[');
+    scan_.SkipWs();
+    if (scan_.Consume(']')) return;
+    while (true) {
+      Element();
+      scan_.SkipWs();
+      if (scan_.Consume(']')) return;
+      scan_.Consume(',');
+    }
+  }
+
+  void Scalar() {
+    Value v;
+    std::string_view raw;
+    bool escaped = false;
+    switch (scan_.Peek()) {
+      case '"':
+        scan_.String(&raw, &escaped);
+        v.type = ValueType::kString;
+        if (escaped) {
+          std::string& d = out_->decoded.emplace_back();
+          Unescape(raw, &d);
+          v.str = d;
+        } else {
+          v.str = raw;
+        }
+        break;
+      case 't':
+        scan_.Literal("true");
+        v.type = ValueType::kTrue;
+        break;
+      case 'f':
+        scan_.Literal("false");
+        v.type = ValueType::kFalse;
+        break;
+      case 'n':
+        scan_.Literal("null");
+        v.type = ValueType::kNull;
+        break;
+      default: {
+        scan_.Number(&raw);
+        double d = 0;
+        auto [end, ec] =
+            std::from_chars(raw.data(), raw.data() + raw.size(), d);
+        (void)end;
+        // Out of double range: not comparable, like an unparsable Number.
+        if (ec != std::errc() || !std::isfinite(d)) return;
+        v.type = ValueType::kNumber;
+        v.number = Canonical(d);
+        break;
+      }
+    }
+    PathValues& pv = out_->paths[path_];
+    pv.values.push_back(v);
+    if (v.type != ValueType::kNull) pv.present = true;
+  }
+
+  JsonScanner scan_;
+  FilterMessage::Parsed* out_;
+  std::string path_;
+  std::string key_;
+};
+
 enum class AttrKind { kString, kNumber, kArray, kIgnored };
 
 AttrKind KindOf(std::string_view data_type) {
@@ -709,8 +780,7 @@ bool MatchNode(const Node& node, const FilterMessage& message,
   return true;
 }
 
-// ---- Compiler
-// ------------------------------------------------------------------
+// ---- Compiler ---------------------------------------------------------------
 
 // A JSON value as Jackson's getText() would print it in an error message.
 std::string TokenText(const PolicyJson& j) {
@@ -1187,8 +1257,24 @@ absl::Status ParseError(std::string_view text) {
 
 }  // namespace
 
-// ---- FilterMessage
-// ------------------------------------------------------------
+namespace {
+
+bool MatchCompiled(const FilterPolicy::Compiled& c,
+                   const FilterMessage& message) {
+  if (c.match_all) return true;
+  if (c.scope == FilterPolicyScope::kMessageBody) {
+    if (message.parsed_body() == nullptr) return false;
+  } else if (message.attributes().empty()) {
+    // No attributes at all: nothing matches, not even exists:false (sns.md
+    // §2.7 #19).
+    return false;
+  }
+  return MatchNode(c.root, message, c.scope);
+}
+
+}  // namespace
+
+// ---- FilterMessage ----------------------------------------------------------
 
 FilterMessage::FilterMessage(const MessageAttributeMap& attributes,
                              std::string_view body)
@@ -1199,20 +1285,20 @@ FilterMessage::~FilterMessage() = default;
 const FilterMessage::Parsed* FilterMessage::parsed_body() const {
   if (!parse_attempted_) {
     parse_attempted_ = true;
-    BodyJson doc = BodyJson::parse(body_.begin(), body_.end(), nullptr,
-                                   /*allow_exceptions=*/false);
-    if (doc.is_object()) {
-      parsed_ = std::make_unique<Parsed>();
-      parsed_->doc = std::move(doc);
-      std::string path;
-      Flatten(parsed_->doc, &path, 0, parsed_.get());
+    JsonScanner check(body_);
+    check.SkipWs();
+    if (check.Peek() == '{' && check.SkipValue(0)) {
+      check.SkipWs();
+      if (check.AtEnd()) {
+        parsed_ = std::make_unique<Parsed>();
+        BodyFlattener(body_, parsed_.get()).Element();
+      }
     }
   }
   return parsed_.get();
 }
 
-// ---- FilterPolicy
-// ---------------------------------------------------------------
+// ---- FilterPolicy -----------------------------------------------------------
 
 absl::StatusOr<FilterPolicy> FilterPolicy::Compile(std::string_view policy_json,
                                                    FilterPolicyScope scope) {
@@ -1250,24 +1336,14 @@ FilterPolicy& FilterPolicy::operator=(FilterPolicy&&) noexcept = default;
 FilterPolicy::~FilterPolicy() = default;
 
 bool FilterPolicy::Matches(const FilterMessage& message) const {
-  const Compiled& c = *compiled_;
-  if (c.match_all) return true;
-  if (c.scope == FilterPolicyScope::kMessageBody) {
-    if (message.parsed_body() == nullptr) return false;
-  } else if (message.attributes().empty()) {
-    // No attributes at all: nothing matches, not even exists:false (sns.md
-    // §2.7 #19).
-    return false;
-  }
-  return MatchNode(c.root, message, c.scope);
+  return MatchCompiled(*compiled_, message);
 }
 
 FilterPolicyScope FilterPolicy::scope() const { return compiled_->scope; }
 
 int64_t FilterPolicy::complexity() const { return compiled_->complexity; }
 
-// ---- FilterIndex
-// ----------------------------------------------------------------
+// ---- FilterIndex ------------------------------------------------------------
 //
 // Each policy is reached through an "anchor": a set of fields such that the
 // policy can only match when one of them has a value matching one of its
@@ -1282,8 +1358,16 @@ namespace {
 
 using Key = FilterIndex::Key;
 
-void EraseKey(std::vector<Key>* keys, Key key) {
-  auto it = std::find(keys->begin(), keys->end(), key);
+// A policy as the index structures hold it: the key (for deduplication) and
+// the policy itself, so that verifying a candidate needs no lookup.
+struct Ref {
+  Key key;
+  const FilterPolicy::Compiled* policy;
+};
+
+void EraseKey(std::vector<Ref>* keys, Key key) {
+  auto it = std::find_if(keys->begin(), keys->end(),
+                         [key](const Ref& r) { return r.key == key; });
   if (it != keys->end()) {
     *it = keys->back();
     keys->pop_back();
@@ -1302,19 +1386,19 @@ void EraseFromBucket(Map* map, const K& k, Key key) {
 // bound of each block of kBlock entries so that a stab skips whole blocks.
 class RangeList {
  public:
-  void Insert(const NumericRange& r, Key key) {
+  void Insert(const NumericRange& r, Ref ref) {
     auto it = std::upper_bound(
         entries_.begin(), entries_.end(), r.lo,
         [](double lo, const Entry& e) { return lo < e.range.lo; });
     const size_t at = static_cast<size_t>(it - entries_.begin());
-    entries_.insert(it, Entry{r, key});
+    entries_.insert(it, Entry{r, ref});
     RebuildFrom(at);
   }
 
   void Erase(const NumericRange& r, Key key) {
     for (size_t i = 0; i < entries_.size(); ++i) {
       const Entry& e = entries_[i];
-      if (e.key == key && e.range.lo == r.lo && e.range.hi == r.hi &&
+      if (e.ref.key == key && e.range.lo == r.lo && e.range.hi == r.hi &&
           e.range.lo_open == r.lo_open && e.range.hi_open == r.hi_open) {
         entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(i));
         RebuildFrom(i);
@@ -1336,7 +1420,7 @@ class RangeList {
       if (block_max_hi_[block] < v) continue;
       const size_t last = std::min(end, (block + 1) * kBlock);
       for (size_t i = block * kBlock; i < last; ++i) {
-        if (entries_[i].range.Contains(v)) out->push_back(entries_[i].key);
+        if (entries_[i].range.Contains(v)) out->push_back(entries_[i].ref);
       }
     }
   }
@@ -1345,7 +1429,7 @@ class RangeList {
   static constexpr size_t kBlock = 16;
   struct Entry {
     NumericRange range;
-    Key key;
+    Ref ref;
   };
 
   void RebuildFrom(size_t at) {
@@ -1369,82 +1453,78 @@ struct PathIndex {
   FilterPolicyScope scope = FilterPolicyScope::kMessageAttributes;
   std::string path;
   size_t registrations = 0;
-  absl::flat_hash_map<std::string, std::vector<Key>> strings;
-  absl::flat_hash_map<double, std::vector<Key>> numbers;
-  std::vector<Key> trues, falses, nulls;
-  absl::flat_hash_map<std::string, std::vector<Key>> prefixes;
+  absl::flat_hash_map<std::string, std::vector<Ref>> strings;
+  absl::flat_hash_map<double, std::vector<Ref>> numbers;
+  std::vector<Ref> trues, falses, nulls;
+  absl::flat_hash_map<std::string, std::vector<Ref>> prefixes;
   std::map<size_t, int> prefix_lengths;  // length -> how many prefixes
-  absl::flat_hash_map<std::string, std::vector<Key>> suffixes;
+  absl::flat_hash_map<std::string, std::vector<Ref>> suffixes;
   std::map<size_t, int> suffix_lengths;
-  absl::flat_hash_map<std::string, std::vector<Key>> lowered;
+  absl::flat_hash_map<std::string, std::vector<Ref>> lowered;
   RangeList ranges;
 
-  static size_t BucketSize(
-      const absl::flat_hash_map<std::string, std::vector<Key>>& map,
-      const std::string& k) {
-    auto it = map.find(k);
-    return it == map.end() ? 0 : it->second.size();
-  }
-
-  // How many candidates the matcher would bring, roughly (anchor choice).
+  // How likely a publish is to reach a policy anchored on `m`, estimated
+  // from how many distinct values the path's policies already use (a path
+  // like event_type with 8 values is a poor anchor beside customer with
+  // thousands); ranges and the true/false/null literals get a flat guess.
+  // The anchor of a new policy is the field with the smallest sum.
   double Cost(const Matcher& m) const {
+    auto one_in = [](size_t distinct) {
+      return 1.0 / static_cast<double>(distinct + 1);
+    };
     switch (m.op) {
       case Op::kString:
-        return 1.0 + static_cast<double>(BucketSize(strings, m.text));
-      case Op::kNumber: {
-        auto it = numbers.find(m.number);
-        return 1.0 + (it == numbers.end() ? 0.0 : it->second.size());
-      }
+        return one_in(strings.size());
+      case Op::kNumber:
+        return one_in(numbers.size());
       case Op::kTrue:
-        return 1.0 + static_cast<double>(trues.size());
       case Op::kFalse:
-        return 1.0 + static_cast<double>(falses.size());
       case Op::kNull:
-        return 1.0 + static_cast<double>(nulls.size());
+        return 0.5;
       case Op::kPrefix:
-        return 2.0 + static_cast<double>(BucketSize(prefixes, m.text));
+        return 2.0 * one_in(prefixes.size());
       case Op::kSuffix:
-        return 2.0 + static_cast<double>(BucketSize(suffixes, m.text));
+        return 2.0 * one_in(suffixes.size());
       case Op::kEqualsIgnoreCase:
-        return 3.0 + static_cast<double>(BucketSize(lowered, m.text));
+        return 2.0 * one_in(lowered.size());
       case Op::kRange:
-        return 4.0 + static_cast<double>(ranges.size()) / 4.0;
+        return 0.2;
       default:
         return 1e18;
     }
   }
 
-  void Add(const Matcher& m, Key key) {
+  void Add(const Matcher& m, Ref ref) {
     ++registrations;
     switch (m.op) {
       case Op::kString:
-        strings[m.text].push_back(key);
+        strings[m.text].push_back(ref);
         break;
       case Op::kNumber:
-        numbers[m.number].push_back(key);
+        numbers[m.number].push_back(ref);
         break;
       case Op::kTrue:
-        trues.push_back(key);
+        trues.push_back(ref);
         break;
       case Op::kFalse:
-        falses.push_back(key);
+        falses.push_back(ref);
         break;
       case Op::kNull:
-        nulls.push_back(key);
+        nulls.push_back(ref);
         break;
       case Op::kPrefix:
-        prefixes[m.text].push_back(key);
+        prefixes[m.text].push_back(ref);
         ++prefix_lengths[m.text.size()];
         break;
       case Op::kSuffix:
-        suffixes[m.text].push_back(key);
+        suffixes[m.text].push_back(ref);
         ++suffix_lengths[m.text.size()];
         break;
       case Op::kEqualsIgnoreCase:
-        lowered[m.text].push_back(key);
+        lowered[m.text].push_back(ref);
         break;
       case Op::kRange:
-        ranges.Insert(m.range, key);
+        ranges.Insert(m.range, ref);
         break;
       default:
         break;
@@ -1494,7 +1574,7 @@ struct PathIndex {
   }
 
   template <typename Out>
-  static void Append(const std::vector<Key>& keys, Out* out) {
+  static void Append(const std::vector<Ref>& keys, Out* out) {
     out->insert(out->end(), keys.begin(), keys.end());
   }
 
@@ -1562,7 +1642,7 @@ struct FilterIndex::State {
   std::vector<PathIndex> paths;
   absl::flat_hash_map<std::string, uint32_t> attribute_paths;
   absl::flat_hash_map<std::string, uint32_t> body_paths;
-  std::vector<Key> residual;
+  std::vector<Ref> residual;
 
   absl::flat_hash_map<std::string, uint32_t>& PathsOf(FilterPolicyScope s) {
     return s == FilterPolicyScope::kMessageBody ? body_paths : attribute_paths;
@@ -1664,12 +1744,12 @@ void FilterIndex::Add(Key key, std::shared_ptr<const FilterPolicy> policy) {
   std::optional<Anchor> anchor;
   if (!c.match_all) anchor = s.BestAnchor(c.scope, c.root);
   if (!anchor.has_value()) {
-    s.residual.push_back(key);
+    s.residual.push_back(Ref{key, entry.policy->compiled_.get()});
   } else {
     for (const Field* f : anchor->fields) {
       const uint32_t slot = s.PathSlot(c.scope, f->path);
       for (const Matcher& m : f->matchers) {
-        s.paths[slot].Add(m, key);
+        s.paths[slot].Add(m, Ref{key, entry.policy->compiled_.get()});
         entry.registrations.emplace_back(slot, &m);
       }
     }
@@ -1693,7 +1773,7 @@ void FilterIndex::Match(const FilterMessage& message,
                         std::vector<Key>* matched) const {
   if (state_ == nullptr) return;
   const State& s = *state_;
-  absl::InlinedVector<Key, 64> candidates;
+  absl::InlinedVector<Ref, 32> candidates;
   std::string scratch;
   for (const PathIndex& p : s.paths) {
     if (p.registrations == 0) continue;
@@ -1703,20 +1783,18 @@ void FilterIndex::Match(const FilterMessage& message,
       return false;
     });
   }
-  std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()),
-                   candidates.end());
-  for (Key key : candidates) {
-    auto it = s.entries.find(key);
-    if (it != s.entries.end() && it->second.policy->Matches(message)) {
-      matched->push_back(key);
-    }
+  std::sort(candidates.begin(), candidates.end(),
+            [](const Ref& a, const Ref& b) { return a.key < b.key; });
+  Key last = 0;
+  bool first = true;
+  for (const Ref& ref : candidates) {
+    if (!first && ref.key == last) continue;
+    first = false;
+    last = ref.key;
+    if (MatchCompiled(*ref.policy, message)) matched->push_back(ref.key);
   }
-  for (Key key : s.residual) {
-    auto it = s.entries.find(key);
-    if (it != s.entries.end() && it->second.policy->Matches(message)) {
-      matched->push_back(key);
-    }
+  for (const Ref& ref : s.residual) {
+    if (MatchCompiled(*ref.policy, message)) matched->push_back(ref.key);
   }
 }
 
