@@ -6,6 +6,9 @@
 //   ferry version   prints the version
 //   ferry help      prints the usage
 //   ferry serve     the AWS wire gateway over an in-memory broker (serve.cc)
+//   ferry sqs       AWS-CLI-shaped SQS verbs against a running server
+//   ferry admin     the /_ferry/ test-support verbs of a running server
+//                   (remote.cc)
 //
 // Exit status: 0 on success, 1 when a command fails, 2 for a usage error or a
 // command that is not available yet.
@@ -35,6 +38,7 @@
 #include "ferry/memory_backend.h"
 #include "ferry/message.h"
 #include "ferry/sqs.h"
+#include "remote.h"
 #include "serve.h"
 
 // The build may pass the project version; this is the fallback.
@@ -54,7 +58,13 @@ constexpr std::string_view kUsage =
     "  version   print the version\n"
     "  help      print this text\n"
     "  serve     serve SQS over the AWS wire protocols (JSON and Query)\n"
-    "            from an in-memory broker; `ferry serve --help` for options\n";
+    "            from an in-memory broker; `ferry serve --help` for options\n"
+    "  sqs       list-queues, create-queue, delete-queue, purge-queue,\n"
+    "            send-message, receive-message, stats against a running\n"
+    "            server; `ferry sqs --help`\n"
+    "  admin     reset, clock, clock-advance, faults, fault-add,\n"
+    "            faults-clear, requests of a `ferry serve --admin`;\n"
+    "            `ferry admin --help`\n";
 
 // Returns `s` with "`what`: " in front of its message, keeping its payloads
 // (and so the AWS error that GetAwsError reads).
@@ -328,6 +338,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "serve") return ferry_tools::RunServe(argc - 2, argv + 2);
+#ifdef FERRY_HAVE_GATEWAY
+  if (command == "sqs") return ferry_tools::RunSqs(argc - 2, argv + 2);
+  if (command == "admin") return ferry_tools::RunAdmin(argc - 2, argv + 2);
+#endif
   if (argc > 2) {
     std::cerr << "ferry " << command << ": unexpected argument '" << argv[2]
               << "'\n\n"
