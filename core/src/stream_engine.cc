@@ -135,7 +135,12 @@ std::string FormatSequenceNumber(const ShardMeta& shard, uint64_t seq,
   Words w{};
   PutBits(&w, 0, 4, 2);
   PutBits(&w, 4, 32, shard.index);
-  PutBits(&w, 36, 36, static_cast<uint64_t>(time_ms / 1000));
+  // kinesalite puts the record's second here; ferry puts the shard's
+  // creation second (or `time_ms` for a closed shard's ending number), so
+  // a record's number never depends on which clock reading stored it.
+  PutBits(&w, 36, 36,
+          static_cast<uint64_t>(
+              (seq == kEndingSeqIndex ? time_ms : shard.created_ms) / 1000));
   PutBits(&w, 80, 64, seq);
   PutBits(&w, 144, 4, shard.index & 15);
   PutBits(&w, 148, 36, static_cast<uint64_t>(shard.created_ms / 1000));
