@@ -822,6 +822,20 @@ TEST(FilterPolicyTest, BodyEdgeCases) {
   EXPECT_TRUE(
       MatchBody(R"({"a":{"b":["x"]}})", R"({"a":[[[{"b":["y",["x"]]}]]]})"));
   EXPECT_FALSE(MatchBody(R"({"a":["x"]})", R"({"A":"x"})"));
+  // The body scanner: escapes in keys and values, numbers, invalid JSON.
+  EXPECT_TRUE(MatchBody(R"({"a.b":["x\"y"]})", R"({"a\u002eb":"x\"y"})"));
+  EXPECT_TRUE(MatchBody(R"({"a":["\u00e9"]})", R"({"a":"\u00e9"})"));
+  EXPECT_TRUE(
+      MatchBody(R"({"a":["\ud83d\ude00"]})", R"({"a":"\ud83d\ude00"})"));
+  EXPECT_TRUE(MatchBody(R"({"a":[-1.5e3]})", R"({"a":-1500})"));
+  EXPECT_FALSE(MatchBody(R"({"a":[{"exists":false}]})", R"({"a":1,})"));
+  EXPECT_FALSE(MatchBody(R"({"a":[{"exists":false}]})", R"({"a":01})"));
+  EXPECT_FALSE(MatchBody(R"({"a":[{"exists":false}]})", R"({"a":"\x"})"));
+  EXPECT_FALSE(
+      MatchBody(R"({"a":[{"exists":false}]})", R"({"a":"unterminated})"));
+  EXPECT_FALSE(MatchBody(R"({"a":[{"exists":false}]})", R"({"b" 1})"));
+  EXPECT_FALSE(MatchBody(R"({"a":[{"exists":false}]})", "{\"b\":\"\x01\"}"));
+  EXPECT_TRUE(MatchBody(R"({"a":[{"exists":false}]})", " {\n\t\"b\" : [ ] } "));
   // Attributes are not looked at in body scope.
   FilterPolicy p = MustCompile(R"({"a":["x"]})", kBody);
   MessageAttributeMap attrs = Attrs({{"a", "String", "x"}});
