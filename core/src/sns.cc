@@ -155,6 +155,9 @@ void Sns::ClearRecordedDeliveries() { engine_->ClearRecordedDeliveries(); }
 void Sns::SetMessageSigning(bool enabled) {
   engine_->SetMessageSigning(enabled);
 }
+void Sns::SetHttpTransport(std::shared_ptr<HttpTransport> transport) {
+  engine_->SetHttpTransport(std::move(transport));
+}
 std::string Sns::SigningCertificatePem() {
   return internal::SigningCertificatePem();
 }

@@ -18,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "digest.h"
 #include "message_rules.h"
+#include "nlohmann/json.hpp"
 #include "sns_engine.h"
 #include "sns_rules.h"
 #include "sqs_names.h"
@@ -80,14 +81,63 @@ std::string FunctionName(std::string_view arn) {
 
 }  // namespace
 
+// The HTTP/S retry policy of a subscription (sns.md §3.4).
+struct HttpRetryPolicy {
+  int num_retries = 3;
+  int no_delay = 0;
+  int min_delay_retries = 0;
+  int max_delay_retries = 0;
+  double min_delay = 20;
+  double max_delay = 20;
+  std::string backoff = "linear";
+
+  std::optional<absl::Duration> Delay(int retry) const {
+    if (retry > num_retries) return std::nullopt;
+    if (retry <= no_delay) return absl::ZeroDuration();
+    if (retry <= no_delay + min_delay_retries) return absl::Seconds(min_delay);
+    const int backoff_count =
+        num_retries - no_delay - min_delay_retries - max_delay_retries;
+    const int k = retry - no_delay - min_delay_retries;
+    if (k > backoff_count) return absl::Seconds(max_delay);
+    double t = backoff_count <= 1 ? 1.0
+                                  : static_cast<double>(k - 1) /
+                                        static_cast<double>(backoff_count - 1);
+    if (backoff == "geometric") t = t * t;
+    if (backoff == "exponential") t = (std::pow(2.0, 10 * t) - 1) / 1023.0;
+    return absl::Seconds(min_delay + (max_delay - min_delay) * t);
+  }
+};
+
+HttpRetryPolicy ParseHttpRetryPolicy(const nlohmann::json& j) {
+  HttpRetryPolicy p;
+  if (!j.is_object()) return p;
+  auto num = [&](const char* key, auto* out) {
+    if (j.contains(key) && j[key].is_number()) {
+      *out = j[key].get<std::remove_pointer_t<decltype(out)>>();
+    }
+  };
+  num("numRetries", &p.num_retries);
+  num("numNoDelayRetries", &p.no_delay);
+  num("numMinDelayRetries", &p.min_delay_retries);
+  num("numMaxDelayRetries", &p.max_delay_retries);
+  num("minDelayTarget", &p.min_delay);
+  num("maxDelayTarget", &p.max_delay);
+  if (j.contains("backoffFunction") && j["backoffFunction"].is_string()) {
+    p.backoff = j["backoffFunction"].get<std::string>();
+  }
+  return p;
+}
+
 struct SnsEngine::Retry {
-  enum class Kind { kFunction, kSink };
+  enum class Kind { kFunction, kSink, kHttp };
   Kind kind = Kind::kFunction;
   std::shared_ptr<TopicState> topic;  // null for direct publishes
   std::string function;
   TopicNotification notification;
   SinkDelivery delivery;
   bool confirmation = false;
+  HttpPost post;
+  HttpRetryPolicy http_policy;
   std::string dead_letter_arn;
   std::string dead_letter_body;
   MessageAttributeMap dead_letter_attributes;
@@ -154,6 +204,20 @@ void SnsEngine::Invoke(std::shared_ptr<Retry> retry) {
         retry->notification.attempt = retry->attempt;
         s = fn(retry->notification);
       }
+    } else if (retry->kind == Retry::Kind::kHttp) {
+      std::shared_ptr<HttpTransport> http;
+      {
+        MutexLock lock(&sink_mu_);
+        http = http_;
+      }
+      absl::StatusOr<int> code =
+          http != nullptr ? http->Post(retry->post)
+                          : absl::UnavailableError("no HTTP transport");
+      if (!code.ok()) {
+        s = code.status();
+      } else if (*code >= 500 || *code < 200) {
+        s = absl::UnavailableError(absl::StrCat("HTTP status ", *code));
+      }
     } else {
       std::shared_ptr<DeliverySink> sink;
       {
@@ -176,6 +240,8 @@ void SnsEngine::Invoke(std::shared_ptr<Retry> retry) {
     std::optional<absl::Duration> delay =
         retry->kind == Retry::Kind::kFunction
             ? ManagedRetryDelay(retry->attempt)
+        : retry->kind == Retry::Kind::kHttp
+            ? retry->http_policy.Delay(retry->attempt)
             : CustomerRetryDelay(retry->attempt);
     retry->attempt++;
     if (!delay.has_value()) {
@@ -807,6 +873,16 @@ absl::Status SnsEngine::PublishToTopic(TopicState& topic,
           if (it != in.structured->end()) text = it->second;
         }
       }
+      if (sub->protocol == "http" || sub->protocol == "https") {
+        std::shared_ptr<Retry> h = MakeHttpRetry(
+            topic, *sub, "Notification", out.message_id,
+            sub->raw ? std::string(text) : envelope(false), sub->raw);
+        if (h != nullptr) {
+          h->topic = r->topic;
+          later.push_back(std::move(h));
+          continue;
+        }
+      }
       r->kind = Retry::Kind::kSink;
       SinkDelivery& d = r->delivery;
       d.protocol = sub->protocol;
@@ -914,6 +990,16 @@ void SnsEngine::SendConfirmation(const TopicState& topic,
     f.signature = signature;
     f.signing_cert_url = cert_url;
   }
+  if (sub.protocol == "http" || sub.protocol == "https") {
+    std::shared_ptr<Retry> h =
+        MakeHttpRetry(topic, sub, "SubscriptionConfirmation", message_id,
+                      BuildEnvelope(f), false);
+    if (h != nullptr) {
+      h->confirmation = true;
+      Invoke(std::move(h));
+      return;
+    }
+  }
   SinkDelivery& d = r->delivery;
   d.protocol = sub.protocol;
   d.endpoint = sub.endpoint;
@@ -925,6 +1011,66 @@ void SnsEngine::SendConfirmation(const TopicState& topic,
   d.token = sub.token;
   d.time = now;
   Invoke(std::move(r));
+}
+
+std::shared_ptr<SnsEngine::Retry> SnsEngine::MakeHttpRetry(
+    const TopicState& topic, const Subscription& sub, std::string_view type,
+    std::string_view message_id, std::string body, bool raw) {
+  {
+    MutexLock lock(&sink_mu_);
+    if (http_ == nullptr) return nullptr;
+  }
+  // The delivery policy: the subscription's unless the topic disables
+  // overrides, else the topic's, else AWS's default.
+  std::string topic_policy;
+  {
+    MutexLock tl(&topic.mu_);
+    auto it = topic.attributes_.find("DeliveryPolicy");
+    if (it != topic.attributes_.end()) topic_policy = it->second;
+  }
+  nlohmann::json effective =
+      nlohmann::json::parse(EffectiveDeliveryPolicy(topic_policy))["http"];
+  nlohmann::json retry_policy = effective["defaultHealthyRetryPolicy"];
+  std::string content_type =
+      effective["defaultRequestPolicy"].value("headerContentType", "");
+  auto own = sub.attributes.find("DeliveryPolicy");
+  if (own != sub.attributes.end() &&
+      !effective.value("disableSubscriptionOverrides", false)) {
+    nlohmann::json j = nlohmann::json::parse(own->second, nullptr, false);
+    if (j.is_object()) {
+      if (j.contains("healthyRetryPolicy")) {
+        for (auto it = j["healthyRetryPolicy"].begin();
+             it != j["healthyRetryPolicy"].end(); ++it) {
+          retry_policy[it.key()] = it.value();
+        }
+      }
+      if (j.contains("requestPolicy") && j["requestPolicy"].is_object()) {
+        content_type =
+            j["requestPolicy"].value("headerContentType", content_type);
+      }
+    }
+  }
+  auto r = std::make_shared<Retry>();
+  r->kind = Retry::Kind::kHttp;
+  r->http_policy = ParseHttpRetryPolicy(retry_policy);
+  r->dead_letter_arn = sub.dead_letter_arn;
+  r->dead_letter_body = body;
+  HttpPost& p = r->post;
+  p.url = sub.endpoint;
+  p.headers = {
+      {"Content-Type", content_type},
+      {"User-Agent", "Amazon Simple Notification Service Agent"},
+      {"Accept-Encoding", "gzip,deflate"},
+      {"x-amz-sns-message-type", std::string(type)},
+      {"x-amz-sns-message-id", std::string(message_id)},
+      {"x-amz-sns-topic-arn", topic.arn()},
+  };
+  if (type != "SubscriptionConfirmation") {
+    p.headers.push_back({"x-amz-sns-subscription-arn", sub.arn});
+  }
+  if (raw) p.headers.push_back({"x-amz-sns-rawdelivery", "true"});
+  p.body = std::move(body);
+  return r;
 }
 
 }  // namespace ferry::internal

@@ -231,6 +231,10 @@ class SnsEngine {
   std::vector<SinkDelivery> RecordedDeliveries() const;
   void ClearRecordedDeliveries();
   void SetMessageSigning(bool enabled) { signing_.store(enabled); }
+  void SetHttpTransport(std::shared_ptr<HttpTransport> transport) {
+    MutexLock lock(&sink_mu_);
+    http_ = std::move(transport);
+  }
 
   // Retries whose time has come; forgets the cache on Reset.
   absl::Status RunMaintenance();
@@ -265,6 +269,13 @@ class SnsEngine {
   absl::Status RunDueRetries(absl::Time now);
   std::string SigningCertUrl(std::string_view region) const;
   void SendConfirmation(const TopicState& topic, const Subscription& sub);
+  // An http/https delivery through the transport, or nullptr when there is
+  // no transport (the sink takes it then).
+  std::shared_ptr<Retry> MakeHttpRetry(const TopicState& topic,
+                                       const Subscription& sub,
+                                       std::string_view type,
+                                       std::string_view message_id,
+                                       std::string body, bool raw);
   // A delivery outside any topic (direct publishes to a phone number or a
   // platform endpoint).
   void DeliverToSink(SinkDelivery delivery);
@@ -294,6 +305,7 @@ class SnsEngine {
   mutable Mutex sink_mu_;
   std::shared_ptr<DeliverySink> sink_ ABSL_GUARDED_BY(sink_mu_);
   std::shared_ptr<DeliverySink> recorder_;
+  std::shared_ptr<HttpTransport> http_ ABSL_GUARDED_BY(sink_mu_);
 
   Mutex retry_mu_;
   std::multimap<absl::Time, std::shared_ptr<Retry>> retries_

@@ -27,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -290,6 +291,27 @@ class FERRY_EXPORT DeliverySink {
   virtual absl::Status Deliver(const SinkDelivery& delivery) = 0;
 };
 
+// One HTTP POST of an http/https delivery (a notification or a
+// subscription confirmation), with AWS's headers (x-amz-sns-message-type,
+// x-amz-sns-message-id, x-amz-sns-topic-arn, ...).
+struct HttpPost {
+  std::string url{};
+  std::vector<std::pair<std::string, std::string>> headers{};
+  std::string body{};
+  absl::Duration timeout = absl::Seconds(15);
+};
+
+// Sends http/https deliveries; ferry's core has no HTTP client of its own.
+// Called through the broker's executor, never under a ferry lock. Returns
+// the HTTP status of the answer; a non-OK status means no answer (timeout,
+// connection refused). 5xx and no answer are failures, retried per the
+// subscription's (or topic's) delivery policy on the broker's clock.
+class FERRY_EXPORT HttpTransport {
+ public:
+  virtual ~HttpTransport() = default;
+  virtual absl::StatusOr<int> Post(const HttpPost& post) = 0;
+};
+
 class FERRY_EXPORT Sns {
  public:
   Sns(const Sns&) = delete;
@@ -364,6 +386,9 @@ class FERRY_EXPORT Sns {
   // saves an RSA signature per delivered envelope and omits the signature
   // fields.
   void SetMessageSigning(bool enabled);
+  // Sends http/https deliveries through `transport`; nullptr (the default)
+  // sends them to the delivery sink instead.
+  void SetHttpTransport(std::shared_ptr<HttpTransport> transport);
   static std::string SigningCertificatePem();
 
  private:
