@@ -31,7 +31,7 @@
 #include "aws_wire.h"
 #include "ferry/errors.h"
 #include "nlohmann/json.hpp"
-#include "sigv4.h"
+#include "service_support.h"
 
 namespace ferry::gateway_internal {
 namespace {
@@ -46,27 +46,6 @@ constexpr std::string_view kJsonContentType = "application/x-amz-json-1.0";
 enum class Protocol { kJson, kQuery };
 
 // ---- Errors ----------------------------------------------------------------
-
-struct WireError {
-  std::string shape;
-  std::string code;  // the Query code
-  int status = 400;
-  bool sender = true;
-  std::string message;
-};
-
-WireError FromStatus(const absl::Status& s) {
-  if (std::optional<AwsErrorInfo> aws = GetAwsError(s)) {
-    return {std::string(aws->shape), std::string(aws->query_code),
-            aws->http_status, aws->sender_fault, std::string(s.message())};
-  }
-  if (absl::IsCancelled(s)) {
-    return {"ServiceUnavailable", "ServiceUnavailable", 503, false,
-            std::string(s.message())};
-  }
-  return {"InternalFailure", "InternalFailure", 500, false,
-          std::string(s.message())};
-}
 
 absl::Status SqsError(std::string_view shape, std::string_view message) {
   return AwsError(AwsService::kSqs, shape, message);
@@ -90,72 +69,30 @@ bool IsCoralShape(std::string_view shape) {
          shape == "IncompleteSignature";
 }
 
-// With configured credentials, a request must carry a valid SigV4 signature
-// of one of them (Authorization header form).
-absl::Status Authenticate(const HttpRequest& request,
-                          const std::vector<GatewayCredential>& credentials) {
-  std::string_view header = request.Header("authorization");
-  if (header.empty()) {
-    return SqsError("MissingAuthenticationToken",
-                    "Request is missing Authentication Token");
-  }
-  SigV4Authorization auth;
-  if (!ParseSigV4Authorization(header, &auth)) {
-    return SqsError("IncompleteSignature",
-                    "The Authorization header is not a complete AWS "
-                    "Signature Version 4 header.");
-  }
-  for (const GatewayCredential& c : credentials) {
-    if (c.access_key_id != auth.access_key_id) continue;
-    if (ComputeSigV4Signature(request, auth, c.secret_access_key) ==
-        auth.signature) {
-      return absl::OkStatus();
-    }
-    return SqsError("SignatureDoesNotMatch",
-                    "The request signature we calculated does not match the "
-                    "signature you provided. Check your AWS Secret Access Key "
-                    "and signing method. Consult the service documentation "
-                    "for details.");
-  }
-  return SqsError("InvalidClientTokenId",
-                  "The security token included in the request is invalid.");
-}
-
 HttpResponse ErrorResponse(Protocol protocol, const std::string& request_id,
                            WireError e) {
+  if (protocol == Protocol::kQuery) {
+    if (e.shape == "QueueDoesNotExist") {
+      // The Query protocol's text for it.
+      e.message = "The specified queue does not exist for this wsdl version.";
+    }
+    return QueryErrorResponse(kXmlNamespace, request_id, e);
+  }
   HttpResponse r;
   r.status = e.status;
   r.error_code = e.code;
   r.headers.emplace_back("x-amzn-RequestId", request_id);
-  if (protocol == Protocol::kJson) {
-    r.content_type = std::string(kJsonContentType);
-    r.headers.emplace_back(
-        "x-amzn-query-error",
-        absl::StrCat(e.code, ";", e.sender ? "Sender" : "Receiver"));
-    OJson body;
-    body["__type"] =
-        absl::StrCat(IsCoralShape(e.shape) ? "com.amazon.coral.service#"
-                                           : "com.amazonaws.sqs#",
-                     e.shape);
-    body["message"] = e.message;
-    r.body = body.dump(-1, ' ', false, OJson::error_handler_t::replace);
-    return r;
-  }
-  if (e.shape == "QueueDoesNotExist") {
-    // The Query protocol's text for it.
-    e.message = "The specified queue does not exist for this wsdl version.";
-  }
-  r.content_type = "text/xml";
-  std::string& b = r.body;
-  b = absl::StrCat("<?xml version=\"1.0\"?><ErrorResponse xmlns=\"",
-                   AsAbsl(kXmlNamespace), "\"><Error><Type>",
-                   e.sender ? "Sender" : "Receiver", "</Type><Code>");
-  AppendXmlEscaped(e.code, &b);
-  b.append("</Code><Message>");
-  AppendXmlEscaped(e.message, &b);
-  b.append("</Message><Detail/></Error><RequestId>");
-  b.append(request_id);
-  b.append("</RequestId></ErrorResponse>");
+  r.content_type = std::string(kJsonContentType);
+  r.headers.emplace_back(
+      "x-amzn-query-error",
+      absl::StrCat(e.code, ";", e.sender ? "Sender" : "Receiver"));
+  OJson body;
+  body["__type"] =
+      absl::StrCat(IsCoralShape(e.shape) ? "com.amazon.coral.service#"
+                                         : "com.amazonaws.sqs#",
+                   e.shape);
+  body["message"] = e.message;
+  r.body = body.dump(-1, ' ', false, OJson::error_handler_t::replace);
   return r;
 }
 
@@ -979,12 +916,6 @@ HttpResponse SuccessResponse(Protocol protocol, std::string_view op,
   return r;
 }
 
-PreparedCall Immediate(HttpResponse response) {
-  PreparedCall call;
-  call.run = [r = std::move(response)]() mutable { return std::move(r); };
-  return call;
-}
-
 }  // namespace
 
 bool SqsService::IsJson(const HttpRequest& request) {
@@ -1003,22 +934,10 @@ HttpResponse SqsService::RefusedResponse(const HttpRequest& headers_only,
 }
 
 PreparedCall SqsService::Prepare(HttpRequest request) {
-  if (!recorder_) return PrepareCall(request, nullptr);
-  auto record = std::make_shared<RecordedRequest>();
-  record->service = "sqs";
-  record->method = request.method;
-  record->target = request.target;
-  record->headers.insert(request.headers.begin(), request.headers.end());
-  record->body = request.body;
-  PreparedCall call = PrepareCall(request, record.get());
-  call.run = [this, run = std::move(call.run), record]() mutable {
-    HttpResponse response = std::move(run)();
-    record->http_status = response.status;
-    record->error_code = response.error_code;
-    recorder_(std::move(*record));
-    return response;
-  };
-  return call;
+  return PrepareRecorded(request, "sqs", recorder_,
+                         [this](HttpRequest& r, RecordedRequest* record) {
+                           return PrepareCall(r, record);
+                         });
 }
 
 PreparedCall SqsService::PrepareCall(HttpRequest& request,
@@ -1030,44 +949,21 @@ PreparedCall SqsService::PrepareCall(HttpRequest& request,
   }
   std::string request_id = NewRequestId();
   auto fail = [&](const absl::Status& s) {
-    return Immediate(ErrorResponse(protocol, request_id, FromStatus(s)));
+    return ImmediateCall(
+        ErrorResponse(protocol, request_id, WireErrorFromStatus(s)));
   };
 
   if (!options_.credentials.empty()) {
-    if (absl::Status s = Authenticate(request, options_.credentials); !s.ok()) {
+    if (absl::Status s = AuthenticateRequest(request, options_.credentials,
+                                             AwsService::kSqs);
+        !s.ok()) {
       return fail(s);
     }
   }
   // The request context: account and region from the SigV4 scope, queue
   // URLs from the Host header.
-  RequestContext ctx;
-  if (std::optional<CredentialScope> scope = ParseCredentialScope(request)) {
-    ctx.region = scope->region;
-    bool mapped = false;
-    for (const GatewayCredential& c : options_.credentials) {
-      if (c.access_key_id == scope->access_key_id) {
-        ctx.account = c.account;
-        mapped = true;
-      }
-    }
-    const std::string& key = scope->access_key_id;
-    if (!mapped && key.size() == 12 &&
-        std::all_of(key.begin(), key.end(),
-                    [](char c) { return c >= '0' && c <= '9'; })) {
-      ctx.account = key;
-    }
-  }
-  if (record != nullptr) {
-    if (std::optional<CredentialScope> scope = ParseCredentialScope(request)) {
-      record->access_key_id = scope->access_key_id;
-    }
-    record->account = ctx.account;
-    record->region = ctx.region;
-  }
-  std::string_view host = request.Header("host");
-  if (!host.empty()) ctx.endpoint = absl::StrCat("http://", AsAbsl(host));
-  ctx.trace_header = std::string(request.Header("x-amzn-trace-id"));
-  ctx.cancellation = cancellation_;
+  RequestContext ctx =
+      RequestContextFor(request, options_.credentials, cancellation_, record);
 
   std::string op;
   Json in;
@@ -1128,7 +1024,7 @@ PreparedCall SqsService::PrepareCall(HttpRequest& request,
                                                        "this endpoint.")));
   }
   const Operation& operation = it->second;
-  std::optional<InjectedFault> fault = TakeFault(op);
+  std::optional<InjectedFault> fault = faults_.Take(op);
   const absl::Duration delay =
       fault.has_value() ? fault->latency : absl::ZeroDuration();
   if (fault.has_value() && (fault->drop_connection || !fault->error.empty())) {
@@ -1136,16 +1032,10 @@ PreparedCall SqsService::PrepareCall(HttpRequest& request,
     if (fault->drop_connection) {
       response.drop_connection = true;
     } else {
-      WireError e{fault->error, fault->error, fault->http_status,
-                  fault->http_status < 500, fault->message};
-      if (std::optional<AwsErrorInfo> aws =
-              FindAwsError(AwsService::kSqs, fault->error)) {
-        e = {std::string(aws->shape), std::string(aws->query_code),
-             aws->http_status, aws->sender_fault, fault->message};
-      }
-      response = ErrorResponse(protocol, request_id, std::move(e));
+      response = ErrorResponse(protocol, request_id,
+                               WireErrorFromFault(*fault, AwsService::kSqs));
     }
-    PreparedCall call = Immediate(std::move(response));
+    PreparedCall call = ImmediateCall(std::move(response));
     call.delay = delay;
     return call;
   }
@@ -1175,7 +1065,8 @@ PreparedCall SqsService::PrepareCall(HttpRequest& request,
         absl::StatusOr<GetQueueUrlResult> r =
             sqs_.GetQueueUrl(ctx, {.queue_name = url});
         if (!r.ok()) {
-          return ErrorResponse(protocol, request_id, FromStatus(r.status()));
+          return ErrorResponse(protocol, request_id,
+                               WireErrorFromStatus(r.status()));
         }
         in["QueueUrl"] = r->queue_url;
       }
@@ -1188,7 +1079,8 @@ PreparedCall SqsService::PrepareCall(HttpRequest& request,
       queue_url = in["QueueUrl"].get<std::string>();
     }
     if (!s.ok()) {
-      HttpResponse error = ErrorResponse(protocol, request_id, FromStatus(s));
+      HttpResponse error =
+          ErrorResponse(protocol, request_id, WireErrorFromStatus(s));
       Count(op, error.status, ctx, queue_url, {});
       return error;
     }
@@ -1211,43 +1103,20 @@ PreparedCall SqsService::PrepareCall(HttpRequest& request,
 }
 
 void SqsService::InjectFault(const InjectedFault& fault, int times) {
-  if (times == 0) return;
-  MutexLock lock(&faults_mu_);
-  faults_.emplace_back(fault, times < 0 ? -1 : times);
+  faults_.Inject(fault, times);
 }
 
 std::vector<std::pair<InjectedFault, int>> SqsService::Faults() {
-  MutexLock lock(&faults_mu_);
-  return {faults_.begin(), faults_.end()};
+  return faults_.Faults();
 }
+
+void SqsService::ClearFaults() { faults_.Clear(); }
 
 void SqsService::ResetCounters() {
   MutexLock lock(&metrics_mu_);
   counters_.clear();
   scopes_.clear();
   requests_.clear();
-}
-
-void SqsService::ClearFaults() {
-  MutexLock lock(&faults_mu_);
-  faults_.clear();
-}
-
-std::optional<InjectedFault> SqsService::TakeFault(const std::string& op) {
-  MutexLock lock(&faults_mu_);
-  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
-    if (!it->first.operation.empty() && it->first.operation != op) continue;
-    if (it->first.probability < 1.0 &&
-        !(std::uniform_real_distribution<double>(0.0, 1.0)(random_) <
-          it->first.probability)) {
-      continue;
-    }
-    InjectedFault fault = it->first;
-    // A negative count: until cleared.
-    if (it->second > 0 && --it->second == 0) faults_.erase(it);
-    return fault;
-  }
-  return std::nullopt;
 }
 
 void SqsService::Count(const std::string& op, int status,
@@ -1286,25 +1155,11 @@ void SqsService::Count(const std::string& op, int status,
 
 namespace {
 
-// A Prometheus label value: backslash, double quote and newline escaped.
-std::string LabelValue(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out.push_back('\\');
-    if (c == '\n') {
-      out.append("\\n");
-      continue;
-    }
-    out.push_back(c);
-  }
-  return out;
-}
-
 std::string QueueLabels(std::string_view account, std::string_view region,
                         std::string_view queue) {
-  return absl::StrCat("{account=\"", LabelValue(account), "\",region=\"",
-                      LabelValue(region), "\",queue=\"", LabelValue(queue),
-                      "\"}");
+  return absl::StrCat("{account=\"", PrometheusLabelValue(account),
+                      "\",region=\"", PrometheusLabelValue(region),
+                      "\",queue=\"", PrometheusLabelValue(queue), "\"}");
 }
 
 }  // namespace
@@ -1417,7 +1272,8 @@ std::string SqsService::MetricsText() {
       absl::StrAppend(&out,
                       "ferry_gateway_requests_total{service=\"sqs\","
                       "operation=\"",
-                      LabelValue(op), "\",status=\"", status, "\"} ", n, "\n");
+                      PrometheusLabelValue(op), "\",status=\"", status, "\"} ",
+                      n, "\n");
     }
   }
   return out;

@@ -5,11 +5,9 @@
 #define FERRY_GATEWAY_SQS_SERVICE_H_
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
-#include <random>
 #include <set>
 #include <string>
 #include <string_view>
@@ -21,13 +19,14 @@
 #include "ferry/sqs.h"
 #include "ferry/sync.h"
 #include "http_message.h"
+#include "service_support.h"
 
 namespace ferry::gateway_internal {
 
 class SqsService : public Service {
  public:
   // Receives a record of every answered request when requests are recorded.
-  using Recorder = std::function<void(RecordedRequest)>;
+  using Recorder = RequestRecorder;
 
   // REQUIRES: `sqs`, `options` and `cancellation` outlive the service.
   SqsService(Sqs& sqs, const GatewayOptions& options,
@@ -36,8 +35,7 @@ class SqsService : public Service {
         options_(options),
         cancellation_(cancellation),
         recorder_(std::move(recorder)),
-        random_(options.fault_seed != 0 ? options.fault_seed
-                                        : std::random_device()()) {}
+        faults_(options.fault_seed) {}
 
   PreparedCall Prepare(HttpRequest request) override;
   HttpResponse RefusedResponse(const HttpRequest& headers_only, int http_status,
@@ -59,6 +57,8 @@ class SqsService : public Service {
   std::vector<std::pair<InjectedFault, int>> Faults();
   // Forgets the traffic counters of /metrics.
   void ResetCounters();
+  // The queue InjectFault fills; other services (SNS) draw from it too.
+  FaultQueue& faults() { return faults_; }
 
  private:
   // Prepare's work; fills `record` (when not null) as it learns the caller
@@ -85,11 +85,7 @@ class SqsService : public Service {
   // Records one answered request (and its message counts when it succeeded).
   void Count(const std::string& op, int status, const RequestContext& ctx,
              const std::string& queue_url, const QueueCounters& delta);
-  // The first queued fault for `op`, consumed; nullopt if none applies.
-  std::optional<InjectedFault> TakeFault(const std::string& op);
-  Mutex faults_mu_;
-  std::deque<std::pair<InjectedFault, int>> faults_ ABSL_GUARDED_BY(faults_mu_);
-  std::mt19937_64 random_ ABSL_GUARDED_BY(faults_mu_);
+  FaultQueue faults_;
 
   Mutex metrics_mu_;
   std::map<QueueKey, QueueCounters> counters_ ABSL_GUARDED_BY(metrics_mu_);
