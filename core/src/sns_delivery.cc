@@ -30,6 +30,9 @@ namespace ferry::internal {
 namespace {
 
 constexpr absl::Duration kFifoDedupWindow = absl::Minutes(5);
+// Pending http/https deliveries, so that they and their retries survive a
+// restart on a persistent store.
+constexpr std::string_view kHttpPendingTable = "sns.http-pending";
 
 // The default sink: records every delivery.
 class RecordingSink : public DeliverySink {
@@ -138,6 +141,8 @@ struct SnsEngine::Retry {
   bool confirmation = false;
   HttpPost post;
   HttpRetryPolicy http_policy;
+  // http/https: the key of the delivery's record in kHttpPendingTable.
+  std::string pending_key;
   std::string dead_letter_arn;
   std::string dead_letter_body;
   MessageAttributeMap dead_letter_attributes;
@@ -230,6 +235,9 @@ void SnsEngine::Invoke(std::shared_ptr<Retry> retry) {
     TopicState::Counters* counters =
         retry->topic != nullptr ? &retry->topic->counters : nullptr;
     if (s.ok()) {
+      if (!retry->pending_key.empty()) {
+        (void)Erase(kHttpPendingTable, retry->pending_key);
+      }
       if (counters != nullptr) {
         (retry->kind == Retry::Kind::kFunction ? counters->to_functions
                                                : counters->to_sinks)++;
@@ -246,7 +254,13 @@ void SnsEngine::Invoke(std::shared_ptr<Retry> retry) {
     retry->attempt++;
     if (!delay.has_value()) {
       DeadLetter(*retry);
+      if (!retry->pending_key.empty()) {
+        (void)Erase(kHttpPendingTable, retry->pending_key);
+      }
       return;
+    }
+    if (!retry->pending_key.empty()) {
+      (void)SavePendingHttp(*retry, engine_->clock().Now() + *delay);
     }
     if (*delay == absl::ZeroDuration()) {
       Invoke(retry);
@@ -276,6 +290,7 @@ absl::Status SnsEngine::RunDueRetries(absl::Time now) {
 }
 
 absl::Status SnsEngine::RunMaintenance() {
+  FERRY_RETURN_IF_ERROR(EnsureLoaded());
   return RunDueRetries(engine_->clock().Now());
 }
 
@@ -1070,7 +1085,72 @@ std::shared_ptr<SnsEngine::Retry> SnsEngine::MakeHttpRetry(
   }
   if (raw) p.headers.push_back({"x-amz-sns-rawdelivery", "true"});
   p.body = std::move(body);
+  r->pending_key = absl::StrCat(AsAbsl(message_id), " ", sub.arn);
+  (void)SavePendingHttp(*r, engine_->clock().Now());
   return r;
+}
+
+absl::Status SnsEngine::SavePendingHttp(const Retry& r, absl::Time due) {
+  nlohmann::json headers = nlohmann::json::array();
+  for (const auto& [k, v] : r.post.headers) headers.push_back({k, v});
+  const HttpRetryPolicy& p = r.http_policy;
+  nlohmann::json j = {{"topic", r.topic != nullptr ? r.topic->arn() : ""},
+                      {"url", r.post.url},
+                      {"headers", headers},
+                      {"body", r.post.body},
+                      {"attempt", r.attempt},
+                      {"due", absl::ToUnixNanos(due)},
+                      {"confirmation", r.confirmation},
+                      {"dlq", r.dead_letter_arn},
+                      {"dlq_body", r.dead_letter_body},
+                      {"policy",
+                       {{"numRetries", p.num_retries},
+                        {"numNoDelayRetries", p.no_delay},
+                        {"numMinDelayRetries", p.min_delay_retries},
+                        {"numMaxDelayRetries", p.max_delay_retries},
+                        {"minDelayTarget", p.min_delay},
+                        {"maxDelayTarget", p.max_delay},
+                        {"backoffFunction", p.backoff}}}};
+  return Put(kHttpPendingTable, r.pending_key,
+             j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+absl::Status SnsEngine::LoadPendingHttp() {
+  std::string after;
+  for (;;) {
+    FERRY_ASSIGN_OR_RETURN(auto page, engine_->backend().kv().Scan(
+                                          kHttpPendingTable, "", after, 1000));
+    for (auto& [key, entry] : page) {
+      nlohmann::json j = nlohmann::json::parse(entry.value, nullptr, false);
+      if (!j.is_object()) continue;
+      auto r = std::make_shared<Retry>();
+      r->kind = Retry::Kind::kHttp;
+      r->pending_key = key;
+      auto topic = topics_.find(j.value("topic", ""));
+      if (topic != topics_.end()) r->topic = topic->second;
+      r->post.url = j.value("url", "");
+      for (const auto& h : j.value("headers", nlohmann::json::array())) {
+        if (h.is_array() && h.size() == 2) {
+          r->post.headers.push_back(
+              {h[0].get<std::string>(), h[1].get<std::string>()});
+        }
+      }
+      r->post.body = j.value("body", "");
+      r->attempt = j.value("attempt", 1);
+      r->confirmation = j.value("confirmation", false);
+      r->dead_letter_arn = j.value("dlq", "");
+      r->dead_letter_body = j.value("dlq_body", "");
+      r->http_policy =
+          ParseHttpRetryPolicy(j.value("policy", nlohmann::json()));
+      MutexLock lock(&retry_mu_);
+      retries_.emplace(absl::FromUnixNanos(j.value("due", int64_t{0})),
+                       std::move(r));
+      has_retries_.store(true, std::memory_order_release);
+    }
+    if (page.size() < 1000) break;
+    after = page.back().first;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace ferry::internal

@@ -371,6 +371,7 @@ absl::Status SnsEngine::LoadLocked() {
     MutexLock tl(&topic->mu_);
     PublishSnapshot(*topic);
   }
+  FERRY_RETURN_IF_ERROR(LoadPendingHttp());
   loaded_ = true;
   return absl::OkStatus();
 }

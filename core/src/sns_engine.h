@@ -269,6 +269,9 @@ class SnsEngine {
   absl::Status RunDueRetries(absl::Time now);
   std::string SigningCertUrl(std::string_view region) const;
   void SendConfirmation(const TopicState& topic, const Subscription& sub);
+  // Pending http/https deliveries in the key-value store.
+  absl::Status SavePendingHttp(const Retry& retry, absl::Time due);
+  absl::Status LoadPendingHttp() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // An http/https delivery through the transport, or nullptr when there is
   // no transport (the sink takes it then).
   std::shared_ptr<Retry> MakeHttpRetry(const TopicState& topic,

@@ -178,6 +178,58 @@ TEST_P(SnsHttpTest, ClientErrorsAreNotRetriedAndRecoveriesSucceed) {
   EXPECT_EQ(t->Stats()->failed, 1);
 }
 
+// Lets two brokers in turn use one backend instance.
+class SharedBackend final : public ferry::Backend {
+ public:
+  explicit SharedBackend(std::shared_ptr<ferry::Backend> inner)
+      : inner_(std::move(inner)) {}
+  std::string_view Name() const override { return inner_->Name(); }
+  ferry::QueueStore& queues() override { return inner_->queues(); }
+  ferry::KeyValueStore& kv() override { return inner_->kv(); }
+  ferry::StreamStore& streams() override { return inner_->streams(); }
+  absl::Status Reset() override { return inner_->Reset(); }
+
+ private:
+  std::shared_ptr<ferry::Backend> inner_;
+};
+
+TEST_P(SnsHttpTest, PendingDeliveriesSurviveANewBroker) {
+  std::shared_ptr<ferry::Backend> inner = GetParam().make();
+  auto open = [&] {
+    broker_.reset();
+    ferry::BrokerOptions options;
+    options.clock = &clock_;
+    options.ids = &ids_;
+    options.executor = &executor_;
+    options.default_account = kAccount;
+    options.default_region = kRegion;
+    broker_ =
+        *ferry::Broker::Open(options, std::make_unique<SharedBackend>(inner));
+    sns().SetHttpTransport(transport_);
+  };
+  open();
+  FERRY_ASSERT_OK_AND_ASSIGN(topic_, CreateTopic("t"));
+  SubscribeConfirmed("https://example.com/later");
+  transport_->status = 500;
+  ASSERT_THAT(Publish(topic_, "survivor"), IsOk());
+  executor_.RunAll();
+  ASSERT_THAT(transport_->posts, SizeIs(1));
+  open();
+  transport_->status = 200;
+  AdvanceSeconds(20);
+  ASSERT_THAT(broker().RunMaintenance(), IsOk());
+  executor_.RunAll();
+  ASSERT_THAT(transport_->posts, SizeIs(2));
+  EXPECT_EQ(Json::parse(transport_->posts[1].body)["Message"], "survivor");
+  // Delivered: nothing is left to retry after another restart.
+  open();
+  AdvanceSeconds(60);
+  ASSERT_THAT(broker().RunMaintenance(), IsOk());
+  executor_.RunAll();
+  EXPECT_THAT(transport_->posts, SizeIs(2));
+  broker_.reset();
+}
+
 INSTANTIATE_TEST_SUITE_P(AllBackends, SnsHttpTest,
                          testing::ValuesIn(AllBackends()), BackendName);
 
