@@ -2,7 +2,8 @@
 // (byte 0 picks the scope) and, when it compiles, matched against fixed
 // messages both directly and through a FilterIndex, which must agree. The
 // same bytes are also used as a message body and as a String.Array value
-// against fixed policies. Nothing may crash; a disagreement traps.
+// against fixed policies, and the body reader is checked against nlohmann's
+// parser. Nothing may crash; a disagreement traps.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "ferry/message.h"
 #include "filter_policy.h"
+#include "nlohmann/json.hpp"
 
 namespace {
 
@@ -112,5 +114,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t direct = 0;
   for (const auto& p : policies) direct += p->Matches(message) ? 1 : 0;
   if (direct != matched.size()) __builtin_trap();
+
+  // 3. The body reader accepts every JSON object nlohmann accepts (it may
+  // accept more: invalid UTF-8, numbers beyond double; and it refuses
+  // nesting deeper than 512, so deep inputs are left out; nlohmann also
+  // stops at a NUL byte, which the body reader refuses).
+  size_t opens = 0;
+  for (char c : text) opens += (c == '[' || c == '{') ? 1 : 0;
+  if (opens < 500 && text.find('\0') == std::string_view::npos) {
+    nlohmann::json doc =
+        nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+    if (doc.is_object() && message.parsed_body() == nullptr) __builtin_trap();
+    if (!doc.is_discarded() && !doc.is_object() &&
+        message.parsed_body() != nullptr) {
+      __builtin_trap();
+    }
+  }
   return 0;
 }
