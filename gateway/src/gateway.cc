@@ -41,6 +41,7 @@
 #include "ferry/sqs.h"
 #include "ferry/sync.h"
 #include "http_message.h"
+#include "sns_service.h"
 #include "sqs_service.h"
 
 namespace ferry {
@@ -135,18 +136,9 @@ struct ServerState {
   ServerState(const GatewayOptions& o, Broker& broker,
               std::function<absl::Status()> reset)
       : options(o),
-        sqs_service(
-            broker.sqs(), options, &cancellation,
-            o.record_requests ? SqsService::Recorder([this](RecordedRequest r) {
-              MutexLock lock(&records_mu);
-              records.push_back(std::move(r));
-              const size_t max = options.max_recorded_requests;
-              if (max > 0 && records.size() > max) {
-                records.erase(records.begin(),
-                              records.begin() + (records.size() - max));
-              }
-            })
-                              : nullptr),
+        sqs_service(broker.sqs(), options, &cancellation, Recorder()),
+        // One queue of faults for every service.
+        sns_service(broker.sns(), options, &sqs_service.faults(), Recorder()),
         admin(broker, options, sqs_service,
               {.reset = std::move(reset),
                .records =
@@ -162,11 +154,33 @@ struct ServerState {
                    }}),
         pool(o.max_blocking_threads) {}
 
+  // What the services call with each answered request (nullptr unless
+  // requests are recorded).
+  RequestRecorder Recorder() {
+    if (!options.record_requests) return nullptr;
+    return [this](RecordedRequest r) {
+      MutexLock lock(&records_mu);
+      records.push_back(std::move(r));
+      const size_t max = options.max_recorded_requests;
+      if (max > 0 && records.size() > max) {
+        records.erase(records.begin(),
+                      records.begin() + (records.size() - max));
+      }
+    };
+  }
+  // The service a request is for: SNS's when it says so (SnsService::
+  // IsSnsRequest), else SQS's.
+  Service& ServiceFor(const HttpRequest& request) {
+    if (SnsService::IsSnsRequest(request)) return sns_service;
+    return sqs_service;
+  }
+
   const GatewayOptions options;
   Mutex records_mu;
   std::deque<RecordedRequest> records ABSL_GUARDED_BY(records_mu);
   ReceiveCancellation cancellation;
   SqsService sqs_service;
+  SnsService sns_service;
   AdminService admin;
   BlockingPool pool;
   std::atomic<bool> stopping{false};
@@ -279,23 +293,24 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     busy_ = true;
     HttpRequest headers = ToRequest(false);
+    Service& service = server_->ServiceFor(headers);
     if (ec == http::error::body_limit) {
       return Respond(
-          server_->sqs_service.RefusedResponse(
+          service.RefusedResponse(
               headers, 413, "RequestEntityTooLarge",
               absl::StrCat("The request body is larger than the limit of ",
                            server_->options.max_sqs_body_bytes, " bytes.")),
           /*keep_alive=*/false, /*linger=*/true);
     }
     if (ec == http::error::header_limit) {
-      return Respond(server_->sqs_service.RefusedResponse(
-                         headers, 431, "RequestHeaderFieldsTooLarge",
-                         "The request headers are too large."),
-                     false, true);
+      return Respond(
+          service.RefusedResponse(headers, 431, "RequestHeaderFieldsTooLarge",
+                                  "The request headers are too large."),
+          false, true);
     }
     if (ec.category() ==
         http::make_error_code(http::error::bad_target).category()) {
-      return Respond(server_->sqs_service.RefusedResponse(
+      return Respond(service.RefusedResponse(
                          headers, 400, "MalformedHTTPRequest",
                          absl::StrCat("The HTTP request is malformed: ",
                                       ec.message(), ".")),
@@ -317,12 +332,14 @@ class Session : public std::enable_shared_from_this<Session> {
       HttpResponse metrics;
       metrics.content_type = "text/plain; version=0.0.4; charset=utf-8";
       metrics.body = server_->sqs_service.MetricsText();
+      metrics.body += server_->sns_service.MetricsText();
       return Respond(std::move(metrics), keep_alive);
     }
     if (AdminService::IsAdminPath(path)) {
       return Respond(server_->admin.Handle(request), keep_alive);
     }
-    PreparedCall call = server_->sqs_service.Prepare(std::move(request));
+    Service& service = server_->ServiceFor(request);
+    PreparedCall call = service.Prepare(std::move(request));
     if (call.delay > absl::ZeroDuration() && !server_->stopping.load()) {
       delay_timer_.expires_after(ToChrono(call.delay));
       delay_timer_.async_wait([self = shared_from_this(),
@@ -509,7 +526,10 @@ class Gateway::Impl {
   absl::Status Reset() {
     ClearFaults();
     ClearRecordedRequests();
-    if (state_ != nullptr) state_->sqs_service.ResetCounters();
+    if (state_ != nullptr) {
+      state_->sqs_service.ResetCounters();
+      state_->sns_service.ResetCounters();
+    }
     if (absl::Status s = broker_.Reset(); !s.ok()) return s;
     if (options_.on_reset) return options_.on_reset(broker_);
     return absl::OkStatus();

@@ -6,8 +6,15 @@
 // SDKs and the AWS CLI can use ferry with only their endpoint URL changed.
 // It speaks HTTP/1.1 (keep-alive, many concurrent connections) and, for SQS,
 // both the AWS JSON 1.0 protocol (X-Amz-Target: AmazonSQS.<Op>) and the
-// Query protocol (form-encoded Action=<Op>, XML responses). It holds no
-// semantics of its own: every request becomes a call of `Broker::sqs()`.
+// Query protocol (form-encoded Action=<Op>, XML responses), and SNS in its
+// Query protocol (Version=2010-03-31, XML in the namespace
+// http://sns.amazonaws.com/doc/2010-03-31/). A request is SNS's when its
+// SigV4 credential scope names the service "sns", or, unsigned, when it
+// carries Version=2010-03-31 or an Action only SNS has; GET
+// /SimpleNotificationService-*.pem (the path of the envelopes'
+// SigningCertURL) returns the signing certificate. It holds no semantics of
+// its own: every request becomes a call of `Broker::sqs()` or
+// `Broker::sns()`.
 //
 // Requests are signed by the SDKs with SigV4. With no configured
 // credentials (the default) every signature, and unsigned requests, are
@@ -98,7 +105,7 @@ struct GatewayCredential {
 // One request the gateway answered, as `Gateway::RecordedRequests()` returns
 // it (when GatewayOptions::record_requests is set).
 struct RecordedRequest {
-  std::string service{};    // "sqs"
+  std::string service{};    // "sqs" or "sns"
   std::string protocol{};   // "json" or "query"
   std::string operation{};  // e.g. "SendMessage"; empty if none was named
   std::string method{};
