@@ -1775,13 +1775,37 @@ void FilterIndex::Match(const FilterMessage& message,
   const State& s = *state_;
   absl::InlinedVector<Ref, 32> candidates;
   std::string scratch;
-  for (const PathIndex& p : s.paths) {
-    if (p.registrations == 0) continue;
+  auto visit = [&](uint32_t slot) {
+    const PathIndex& p = s.paths[slot];
+    if (p.registrations == 0) return;
     bool present = false;
     VisitValues(message, p.scope, p.path, &present, [&](const Value& v) {
       p.Candidates(v, &scratch, &candidates);
       return false;
     });
+  };
+  // Walk the indexed keys or the message's keys, whichever are fewer, so
+  // that policies on many distinct keys do not make every publish visit
+  // them all.
+  const MessageAttributeMap& attrs = message.attributes();
+  if (s.attribute_paths.size() <= attrs.size()) {
+    for (const auto& [unused, slot] : s.attribute_paths) visit(slot);
+  } else {
+    for (const auto& [name, unused] : attrs) {
+      auto it = s.attribute_paths.find(name);
+      if (it != s.attribute_paths.end()) visit(it->second);
+    }
+  }
+  if (!s.body_paths.empty()) {
+    const FilterMessage::Parsed* parsed = message.parsed_body();
+    if (parsed != nullptr && s.body_paths.size() <= parsed->paths.size()) {
+      for (const auto& [unused, slot] : s.body_paths) visit(slot);
+    } else if (parsed != nullptr) {
+      for (const auto& [path, unused] : parsed->paths) {
+        auto it = s.body_paths.find(path);
+        if (it != s.body_paths.end()) visit(it->second);
+      }
+    }
   }
   std::sort(candidates.begin(), candidates.end(),
             [](const Ref& a, const Ref& b) { return a.key < b.key; });

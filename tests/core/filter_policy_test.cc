@@ -908,6 +908,18 @@ TEST(FilterIndexTest, EachKeyOnceEvenWhenReachedManyWays) {
             (std::vector<FilterIndex::Key>{7}));
 }
 
+TEST(FilterIndexTest, PoliciesOnManyDistinctKeys) {
+  FilterIndex index;
+  for (int i = 0; i < 1000; ++i) {
+    index.Add(i, Shared(absl::StrCat(R"({"k)", i, R"(":["x"]})"), kAttrs));
+    index.Add(1000 + i,
+              Shared(absl::StrCat(R"({"b":{"k)", i, R"(":["x"]}})"), kBody));
+  }
+  MessageAttributeMap attrs = Attrs({{"k5", "String", "x"}});
+  EXPECT_EQ(IndexMatch(index, attrs, R"({"b":{"k7":"x","k8":"y"}})"),
+            (std::vector<FilterIndex::Key>{5, 1007}));
+}
+
 // A random policy over a small vocabulary, so that random messages match
 // some of them. Returns "" when the generated text is invalid.
 class RandomPolicies {
