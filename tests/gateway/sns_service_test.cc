@@ -349,7 +349,16 @@ TEST_F(SnsServiceTest, SubscriptionsAndFilteredDeliveryToAQueue) {
   EXPECT_EQ(got[0].body, "raw & red");
   EXPECT_EQ(got[0].message_attributes["color"].string_value, "red");
 
-  Ok("Unsubscribe", {{"SubscriptionArn", sub}});
+  // The envelope's UnsubscribeURL, with the gateway as its host: a GET that
+  // routing sends to SNS.
+  const std::string unsubscribe = envelope["UnsubscribeURL"];
+  HttpRequest get;
+  get.method = "GET";
+  get.target = unsubscribe.substr(unsubscribe.find("/?"));
+  EXPECT_TRUE(SnsService::IsSnsRequest(get)) << get.target;
+  HttpResponse r = Run(std::move(get));
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("<UnsubscribeResponse"));
   EXPECT_TRUE(All(Ok("ListSubscriptions"), "SubscriptionArn").empty());
   Error("GetSubscriptionAttributes", {{"SubscriptionArn", sub}}, 404,
         "NotFound", "Subscription does not exist");
