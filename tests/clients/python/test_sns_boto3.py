@@ -27,25 +27,11 @@ from ferry_server import FerryServer, dummy_credentials_env  # noqa: E402
 try:
     import boto3
     import botocore
-    from botocore.exceptions import ClientError
 except ImportError:
     print("SKIP: boto3 is not installed for", sys.executable)
     sys.exit(77)
-
-
-def expect(cond, what):
-    if not cond:
-        raise AssertionError(what)
-
-
-def expect_error(fn, code, *args, **kwargs):
-    try:
-        fn(*args, **kwargs)
-    except ClientError as e:
-        got = e.response["Error"]["Code"]
-        expect(got == code, f"expected error {code}, got {got}: {e}")
-        return e
-    raise AssertionError(f"expected error {code}, the call succeeded")
+# The SQS scenarios' checks (that module's main only runs as a script).
+from sqs_boto3_test import expect, expect_error  # noqa: E402
 
 
 def make_queue(sqs, name, attributes=None):
