@@ -4,6 +4,8 @@
 #include "ferry/kinesis.h"
 
 #include <algorithm>
+#include <iterator>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -1544,12 +1546,12 @@ class Subscription final : public ShardSubscription,
   bool again_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-// The live subscriptions by (consumer ARN, shard), for the 5-second rule.
+// The live subscriptions by (broker, consumer ARN, shard), for the 5-second
+// rule. Entries of ended subscriptions are dropped as they are met.
+using SubscriptionKey = std::tuple<const void*, std::string, ShardIndex>;
 Mutex g_subscriptions_mu;
-std::map<std::pair<std::string, ShardIndex>, std::weak_ptr<Subscription>>&
-Subscriptions() {
-  static auto* m = new std::map<std::pair<std::string, ShardIndex>,
-                                std::weak_ptr<Subscription>>();
+std::map<SubscriptionKey, std::weak_ptr<Subscription>>& Subscriptions() {
+  static auto* m = new std::map<SubscriptionKey, std::weak_ptr<Subscription>>();
   return *m;
 }
 
@@ -1687,7 +1689,11 @@ absl::StatusOr<std::shared_ptr<ShardSubscription>> Kinesis::SubscribeToShard(
   std::shared_ptr<Subscription> previous;
   {
     MutexLock lock(&g_subscriptions_mu);
-    auto& slot = Subscriptions()[{r.consumer_arn, it.shard}];
+    auto& all = Subscriptions();
+    for (auto i = all.begin(); i != all.end();) {
+      i = i->second.expired() ? all.erase(i) : std::next(i);
+    }
+    auto& slot = all[SubscriptionKey{engine_, r.consumer_arn, it.shard}];
     previous = slot.lock();
     if (previous != nullptr && previous->active()) {
       if (now_ms - previous->started_ms() < 5000) {
