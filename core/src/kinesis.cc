@@ -253,7 +253,7 @@ std::string EncodeIterator(const Iterator& it) {
   body += it.arn;
   std::string check = Check(body);
   uint64_t c = 0;
-  absl::SimpleHexAtoi(check, &c);
+  if (!absl::SimpleHexAtoi(check, &c)) c = 0;
   Put64(&body, c);
   return internal::Base64Encode(body);
 }
@@ -268,7 +268,7 @@ bool DecodeIterator(std::string_view text, Iterator* it) {
   }
   std::string_view payload(body.data(), body.size() - 8);
   uint64_t c = 0;
-  absl::SimpleHexAtoi(Check(payload), &c);
+  if (!absl::SimpleHexAtoi(Check(payload), &c)) return false;
   if (Get64(body.data() + body.size() - 8) != c) return false;
   const char* p = body.data() + 9;
   it->stream = Get64(p);

@@ -183,6 +183,8 @@ absl::Status RocksDbStreamStore::Load() {
   streams_.clear();
   by_key_.clear();
   std::vector<std::pair<StreamId, Stream>> loaded;
+  StreamId next_id = 1;  // written by the lambda (thread-safety analysis
+                         // does not see that mu_ is held inside it)
   FERRY_RSS_RETURN_IF_ERROR(host_->WithDb([&](rocksdb::DB& db,
                                               rocksdb::ColumnFamilyHandle& cf) {
     std::string value;
@@ -190,7 +192,7 @@ absl::Status RocksDbStreamStore::Load() {
                                 S(std::string(1, kNextStreamIdTag)), &value);
     if (st.ok()) {
       if (value.size() != 8) return Corrupt("next stream id");
-      next_id_ = GetFixed64BE(value.data());
+      next_id = GetFixed64BE(value.data());
     } else if (!st.IsNotFound()) {
       return ToStatus(st, "read next stream id");
     }
@@ -209,6 +211,7 @@ absl::Status RocksDbStreamStore::Load() {
     }
     return ToStatus(it->status(), "scan streams");
   }));
+  next_id_ = next_id;
   for (auto& [id, s] : loaded) {
     FERRY_RSS_RETURN_IF_ERROR(LoadShardBounds(id, &s));
     by_key_[s.record.key] = id;
@@ -256,11 +259,12 @@ absl::StatusOr<StoredStream> RocksDbStreamStore::CreateStream(
                             .config = std::string(p.config),
                             .config_version = 1};
     s.shards.assign(p.shard_count, Shard{});
+    const StreamId following = next_id_ + 1;
     FERRY_RSS_RETURN_IF_ERROR(host_->Commit(
         true,
         [&](rocksdb::WriteBatch& b, rocksdb::ColumnFamilyHandle* cf) {
           std::string next;
-          PutFixed64BE(&next, next_id_ + 1);
+          PutFixed64BE(&next, following);
           b.Put(cf, S(std::string(1, kNextStreamIdTag)), S(next))
               .PermitUncheckedError();
           b.Put(cf, S(StreamKey(kStreamTag, s.record.id)), S(EncodeStream(s)))
