@@ -548,8 +548,13 @@ class Gateway::Impl {
     state_->sqs_service.InjectFault(fault, times);
   }
   void ClearFaults() {
-    pending_faults_.clear();
-    if (state_ != nullptr) state_->sqs_service.ClearFaults();
+    // pending_faults_ is only used before Start(); after it, Reset() may
+    // call this from an event-loop thread.
+    if (state_ == nullptr) {
+      pending_faults_.clear();
+    } else {
+      state_->sqs_service.ClearFaults();
+    }
   }
 
  private:
