@@ -1028,6 +1028,43 @@ void SnsEngine::SendConfirmation(const TopicState& topic,
   Invoke(std::move(r));
 }
 
+void SnsEngine::SendUnsubscribeConfirmation(const TopicState& topic,
+                                            const Subscription& sub) {
+  const absl::Time now = engine_->clock().Now();
+  std::string message_id = engine_->ids().NewId().ToString();
+  std::string message = absl::StrCat(
+      "You have chosen to deactivate subscription ", sub.arn,
+      ".\nTo cancel this operation and restore the subscription, visit the "
+      "SubscribeURL included in this message.");
+  std::string url = absl::StrCat(
+      "https://sns.", topic.region(),
+      ".amazonaws.com/?Action=ConfirmSubscription&TopicArn=", topic.arn(),
+      "&Token=", sub.token);
+  std::string timestamp = SnsTimestamp(now);
+  EnvelopeFields f;
+  f.type = "UnsubscribeConfirmation";
+  f.message_id = message_id;
+  f.token = sub.token;
+  f.topic_arn = topic.arn();
+  f.message = message;
+  f.subscribe_url = url;
+  f.timestamp = timestamp;
+  std::string signature, cert_url;
+  if (signing_.load()) {
+    signature = SignText(CanonicalString(f), "1");
+    cert_url = SigningCertUrl(topic.region());
+    f.signature_version = "1";
+    f.signature = signature;
+    f.signing_cert_url = cert_url;
+  }
+  std::shared_ptr<Retry> h =
+      MakeHttpRetry(topic, sub, "UnsubscribeConfirmation", message_id,
+                    BuildEnvelope(f), false);
+  if (h == nullptr) return;
+  h->confirmation = true;
+  Invoke(std::move(h));
+}
+
 std::shared_ptr<SnsEngine::Retry> SnsEngine::MakeHttpRetry(
     const TopicState& topic, const Subscription& sub, std::string_view type,
     std::string_view message_id, std::string body, bool raw) {

@@ -1068,7 +1068,12 @@ absl::Status SnsEngine::Unsubscribe(const Ctx& ctx, std::string_view arn) {
     ++topic->subscriptions_deleted_;
     UpdateSnapshot(*topic, removed, nullptr);
   }
-  return Erase(kSubscriptionsTable, arn);
+  FERRY_RETURN_IF_ERROR(Erase(kSubscriptionsTable, arn));
+  const Subscription& gone = **sub;
+  if (!gone.pending && (gone.protocol == "http" || gone.protocol == "https")) {
+    SendUnsubscribeConfirmation(*topic, gone);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ListSubscriptionsResult> SnsEngine::ListSubscriptions(

@@ -269,6 +269,9 @@ class SnsEngine {
   absl::Status RunDueRetries(absl::Time now);
   std::string SigningCertUrl(std::string_view region) const;
   void SendConfirmation(const TopicState& topic, const Subscription& sub);
+  // http/https with a transport only; never dead-lettered (sns.md §3.3).
+  void SendUnsubscribeConfirmation(const TopicState& topic,
+                                   const Subscription& sub);
   // Pending http/https deliveries in the key-value store.
   absl::Status SavePendingHttp(const Retry& retry, absl::Time due);
   absl::Status LoadPendingHttp() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -178,6 +178,26 @@ TEST_P(SnsHttpTest, ClientErrorsAreNotRetriedAndRecoveriesSucceed) {
   EXPECT_EQ(t->Stats()->failed, 1);
 }
 
+TEST_P(SnsHttpTest, UnsubscribeSendsAnUnsubscribeConfirmation) {
+  std::string sub = SubscribeConfirmed("https://example.com/bye");
+  ASSERT_THAT(sns().Unsubscribe(ctx_, {.subscription_arn = sub}), IsOk());
+  executor_.RunAll();
+  ASSERT_THAT(transport_->posts, SizeIs(1));
+  const ferry::HttpPost& p = transport_->posts[0];
+  EXPECT_EQ(Header(p, "x-amz-sns-message-type"), "UnsubscribeConfirmation");
+  EXPECT_EQ(Header(p, "x-amz-sns-subscription-arn"), sub);
+  Json body = Json::parse(p.body);
+  EXPECT_EQ(body["Type"], "UnsubscribeConfirmation");
+  EXPECT_EQ(body["Message"],
+            absl::StrCat("You have chosen to deactivate subscription ", sub,
+                         ".\nTo cancel this operation and restore the "
+                         "subscription, visit the SubscribeURL included in "
+                         "this message."));
+  EXPECT_TRUE(body.contains("Token"));
+  EXPECT_TRUE(body.contains("SubscribeURL"));
+  EXPECT_FALSE(body.contains("UnsubscribeURL"));
+}
+
 // Lets two brokers in turn use one backend instance.
 class SharedBackend final : public ferry::Backend {
  public:
