@@ -57,7 +57,7 @@ constexpr std::string_view kUsage =
     "            dead-letter queue, queue attributes\n"
     "  version   print the version\n"
     "  help      print this text\n"
-    "  serve     serve SQS over the AWS wire protocols (JSON and Query)\n"
+    "  serve     serve SQS (JSON, Query) and SNS (Query) over the AWS wire\n"
     "            from an in-memory broker; `ferry serve --help` for options\n"
     "  sqs       list-queues, create-queue, delete-queue, purge-queue,\n"
     "            send-message, receive-message, stats against a running\n"

@@ -239,7 +239,8 @@ int RunServe(int argc, char** argv) {
     return 1;
   }
   std::cout << *url << std::endl;
-  std::cerr << "ferry serve: SQS (JSON and Query protocols) at " << *url
+  std::cerr << "ferry serve: SQS (JSON and Query protocols) and SNS (Query) at "
+            << *url
             << (data_dir.empty() ? " (in memory" : " (RocksDB in " + data_dir)
             << (strict ? ", strict" : "")
             << (manual_clock ? ", manual clock" : "")
