@@ -402,7 +402,9 @@ class Session : public std::enable_shared_from_this<Session> {
       beast::error_code ignored;
       stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     }
-    if (drained > kMaxDrain) return Close();
+    // A session that was mid-response when Stop looked at it ends here: a
+    // drain would wait for the client and keep Stop from joining.
+    if (drained > kMaxDrain || server_->stopping.load()) return Close();
     stream_.async_read_some(
         asio::buffer(drain_buffer_),
         [self = shared_from_this(), drained](beast::error_code ec, size_t n) {
