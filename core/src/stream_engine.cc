@@ -49,7 +49,9 @@ std::string WordsToDecimal(Words w) {
     }
   }
   while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
-  if (digits.empty()) digits = "0";
+  // push_back, not `= "0"`: g++ 12 at -O3 flags that assignment with a
+  // false -Wrestrict (libstdc++ PR 105651).
+  if (digits.empty()) digits.push_back('0');
   std::reverse(digits.begin(), digits.end());
   return digits;
 }
