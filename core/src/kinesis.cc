@@ -138,35 +138,32 @@ bool ParseShardId(std::string_view id, ShardIndex* out) {
   return true;
 }
 
-absl::StatusOr<const ShardMeta*> FindShard(const StreamView& v,
+absl::StatusOr<const ShardMeta*> FindShard(const StreamMeta& m,
                                            std::string_view shard_id) {
   ShardIndex index = 0;
-  if (!ParseShardId(shard_id, &index) || index >= v.meta.shards.size()) {
+  if (!ParseShardId(shard_id, &index) || index >= m.shards.size()) {
     return KinesisError(
         "ResourceNotFoundException",
         absl::StrCat("Could not find shard ", AsAbsl(shard_id), " in stream ",
-                     v.meta.name, " under account ", v.meta.account, "."));
+                     m.name, " under account ", m.account, "."));
   }
-  return &v.meta.shards[index];
+  return &m.shards[index];
 }
 
-absl::Status RequireActive(const StreamView& v, absl::Time now) {
-  std::string status = v.meta.Status(now);
+// Resharding needs a provisioned stream in ACTIVE state.
+absl::Status RequireReshardable(const StreamMeta& m, absl::Time now) {
+  if (m.on_demand) {
+    return KinesisError(
+        "ValidationException",
+        absl::StrCat("Request is invalid. Stream ", m.name, " under account ",
+                     m.account, " is in On-Demand mode."));
+  }
+  std::string status = m.Status(now);
   if (status != "ACTIVE") {
     return KinesisError(
         "ResourceInUseException",
-        absl::StrCat("Stream ", v.meta.name, " under account ", v.meta.account,
+        absl::StrCat("Stream ", m.name, " under account ", m.account,
                      " not ACTIVE, instead in state ", status));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status RequireProvisioned(const StreamView& v) {
-  if (v.meta.on_demand) {
-    return KinesisError("ValidationException",
-                        absl::StrCat("Request is invalid. Stream ", v.meta.name,
-                                     " under account ", v.meta.account,
-                                     " is in On-Demand mode."));
   }
   return absl::OkStatus();
 }
@@ -1007,12 +1004,9 @@ absl::Status Kinesis::SplitShard(const RequestContext& ctx,
       ->Update(arn,
                [&](StreamMeta& m, std::vector<ShardIndex>& close,
                    uint32_t& add) -> absl::Status {
-                 StreamView probe;
-                 probe.meta = m;
-                 FERRY_RETURN_IF_ERROR(RequireProvisioned(probe));
-                 FERRY_RETURN_IF_ERROR(RequireActive(probe, now));
+                 FERRY_RETURN_IF_ERROR(RequireReshardable(m, now));
                  FERRY_ASSIGN_OR_RETURN(const ShardMeta* parent,
-                                        FindShard(probe, r.shard_to_split));
+                                        FindShard(m, r.shard_to_split));
                  const ShardMeta p = *parent;
                  if (p.closed_ms) return AlreadyResharded(m, p.index);
                  if (!(k > p.start + 1 && k < p.end)) {
@@ -1053,15 +1047,12 @@ absl::Status Kinesis::MergeShards(const RequestContext& ctx,
       ->Update(arn,
                [&](StreamMeta& m, std::vector<ShardIndex>& close,
                    uint32_t& add) -> absl::Status {
-                 StreamView probe;
-                 probe.meta = m;
-                 FERRY_RETURN_IF_ERROR(RequireProvisioned(probe));
-                 FERRY_RETURN_IF_ERROR(RequireActive(probe, now));
+                 FERRY_RETURN_IF_ERROR(RequireReshardable(m, now));
                  FERRY_ASSIGN_OR_RETURN(const ShardMeta* a,
-                                        FindShard(probe, r.shard_to_merge));
+                                        FindShard(m, r.shard_to_merge));
                  FERRY_ASSIGN_OR_RETURN(
                      const ShardMeta* b,
-                     FindShard(probe, r.adjacent_shard_to_merge));
+                     FindShard(m, r.adjacent_shard_to_merge));
                  const ShardMeta first = *a, second = *b;
                  if (first.closed_ms) return AlreadyResharded(m, first.index);
                  if (second.closed_ms) return AlreadyResharded(m, second.index);
@@ -1111,10 +1102,7 @@ absl::StatusOr<UpdateShardCountResult> Kinesis::UpdateShardCount(
           arn,
           [&](StreamMeta& m, std::vector<ShardIndex>& close,
               uint32_t& add) -> absl::Status {
-            StreamView probe;
-            probe.meta = m;
-            FERRY_RETURN_IF_ERROR(RequireProvisioned(probe));
-            FERRY_RETURN_IF_ERROR(RequireActive(probe, now));
+            FERRY_RETURN_IF_ERROR(RequireReshardable(m, now));
             std::vector<ShardMeta> open;
             for (const ShardMeta& s : m.shards) {
               if (!s.closed_ms) open.push_back(s);
