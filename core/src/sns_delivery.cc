@@ -973,24 +973,19 @@ void SnsEngine::DeliverToSink(SinkDelivery delivery) {
   Invoke(std::move(r));
 }
 
-void SnsEngine::SendConfirmation(const TopicState& topic,
-                                 const Subscription& sub) {
-  auto r = std::make_shared<Retry>();
-  r->kind = Retry::Kind::kSink;
-  r->confirmation = true;
-  const absl::Time now = engine_->clock().Now();
-  std::string message_id = engine_->ids().NewId().ToString();
-  std::string message = absl::StrCat(
-      "You have chosen to subscribe to the topic ", topic.arn(),
-      ".\nTo confirm the subscription, visit the SubscribeURL included in "
-      "this message.");
-  std::string url = absl::StrCat(
+std::string SnsEngine::ConfirmationEnvelope(const TopicState& topic,
+                                            const Subscription& sub,
+                                            std::string_view type,
+                                            std::string_view message_id,
+                                            std::string_view message,
+                                            absl::Time now) const {
+  const std::string url = absl::StrCat(
       "https://sns.", topic.region(),
       ".amazonaws.com/?Action=ConfirmSubscription&TopicArn=", topic.arn(),
       "&Token=", sub.token);
-  std::string timestamp = SnsTimestamp(now);
+  const std::string timestamp = SnsTimestamp(now);
   EnvelopeFields f;
-  f.type = "SubscriptionConfirmation";
+  f.type = type;
   f.message_id = message_id;
   f.token = sub.token;
   f.topic_arn = topic.arn();
@@ -1005,16 +1000,31 @@ void SnsEngine::SendConfirmation(const TopicState& topic,
     f.signature = signature;
     f.signing_cert_url = cert_url;
   }
+  return BuildEnvelope(f);
+}
+
+void SnsEngine::SendConfirmation(const TopicState& topic,
+                                 const Subscription& sub) {
+  const absl::Time now = engine_->clock().Now();
+  const std::string message_id = engine_->ids().NewId().ToString();
+  const std::string body = ConfirmationEnvelope(
+      topic, sub, "SubscriptionConfirmation", message_id,
+      absl::StrCat("You have chosen to subscribe to the topic ", topic.arn(),
+                   ".\nTo confirm the subscription, visit the SubscribeURL "
+                   "included in this message."),
+      now);
   if (sub.protocol == "http" || sub.protocol == "https") {
-    std::shared_ptr<Retry> h =
-        MakeHttpRetry(topic, sub, "SubscriptionConfirmation", message_id,
-                      BuildEnvelope(f), false);
+    std::shared_ptr<Retry> h = MakeHttpRetry(
+        topic, sub, "SubscriptionConfirmation", message_id, body, false);
     if (h != nullptr) {
       h->confirmation = true;
       Invoke(std::move(h));
       return;
     }
   }
+  auto r = std::make_shared<Retry>();
+  r->kind = Retry::Kind::kSink;
+  r->confirmation = true;
   SinkDelivery& d = r->delivery;
   d.protocol = sub.protocol;
   d.endpoint = sub.endpoint;
@@ -1022,7 +1032,7 @@ void SnsEngine::SendConfirmation(const TopicState& topic,
   d.topic_arn = topic.arn();
   d.type = "SubscriptionConfirmation";
   d.message_id = message_id;
-  d.body = BuildEnvelope(f);
+  d.body = body;
   d.token = sub.token;
   d.time = now;
   Invoke(std::move(r));
@@ -1031,35 +1041,17 @@ void SnsEngine::SendConfirmation(const TopicState& topic,
 void SnsEngine::SendUnsubscribeConfirmation(const TopicState& topic,
                                             const Subscription& sub) {
   const absl::Time now = engine_->clock().Now();
-  std::string message_id = engine_->ids().NewId().ToString();
-  std::string message = absl::StrCat(
-      "You have chosen to deactivate subscription ", sub.arn,
-      ".\nTo cancel this operation and restore the subscription, visit the "
-      "SubscribeURL included in this message.");
-  std::string url = absl::StrCat(
-      "https://sns.", topic.region(),
-      ".amazonaws.com/?Action=ConfirmSubscription&TopicArn=", topic.arn(),
-      "&Token=", sub.token);
-  std::string timestamp = SnsTimestamp(now);
-  EnvelopeFields f;
-  f.type = "UnsubscribeConfirmation";
-  f.message_id = message_id;
-  f.token = sub.token;
-  f.topic_arn = topic.arn();
-  f.message = message;
-  f.subscribe_url = url;
-  f.timestamp = timestamp;
-  std::string signature, cert_url;
-  if (signing_.load()) {
-    signature = SignText(CanonicalString(f), "1");
-    cert_url = SigningCertUrl(topic.region());
-    f.signature_version = "1";
-    f.signature = signature;
-    f.signing_cert_url = cert_url;
-  }
-  std::shared_ptr<Retry> h =
-      MakeHttpRetry(topic, sub, "UnsubscribeConfirmation", message_id,
-                    BuildEnvelope(f), false);
+  const std::string message_id = engine_->ids().NewId().ToString();
+  std::shared_ptr<Retry> h = MakeHttpRetry(
+      topic, sub, "UnsubscribeConfirmation", message_id,
+      ConfirmationEnvelope(
+          topic, sub, "UnsubscribeConfirmation", message_id,
+          absl::StrCat("You have chosen to deactivate subscription ", sub.arn,
+                       ".\nTo cancel this operation and restore the "
+                       "subscription, visit the SubscribeURL included in "
+                       "this message."),
+          now),
+      false);
   if (h == nullptr) return;
   h->confirmation = true;
   Invoke(std::move(h));

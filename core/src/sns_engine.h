@@ -268,6 +268,15 @@ class SnsEngine {
   void DeadLetter(const Retry& retry);
   absl::Status RunDueRetries(absl::Time now);
   std::string SigningCertUrl(std::string_view region) const;
+  // The signed envelope of a SubscriptionConfirmation or
+  // UnsubscribeConfirmation: both carry the subscription's token and a
+  // SubscribeURL that confirms it.
+  std::string ConfirmationEnvelope(const TopicState& topic,
+                                   const Subscription& sub,
+                                   std::string_view type,
+                                   std::string_view message_id,
+                                   std::string_view message,
+                                   absl::Time now) const;
   void SendConfirmation(const TopicState& topic, const Subscription& sub);
   // http/https with a transport only; never dead-lettered (sns.md §3.3).
   void SendUnsubscribeConfirmation(const TopicState& topic,
