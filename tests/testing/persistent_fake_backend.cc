@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
+#include "tests/testing/hex.h"
 #include "tests/testing/persistent_fake_stream_store.h"
 
 namespace ferry_testing {
@@ -25,24 +26,6 @@ using ferry::ReceiptStatus;
 using ferry::StoredMessage;
 using Json = nlohmann::json;
 
-std::string Hex(std::string_view s) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(s.size() * 2);
-  for (unsigned char c : s) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
-
-std::string Unhex(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i + 1 < s.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(s.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
 
 int64_t Ns(absl::Time t) {
   if (t == absl::InfinitePast()) return INT64_MIN;

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "tests/testing/hex.h"
 
 namespace ferry_testing {
 namespace {
@@ -22,23 +23,6 @@ using ferry::StoredStreamRecord;
 using ferry::StreamId;
 using Json = nlohmann::json;
 
-std::string Hex(std::string_view s) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
-
-std::string Unhex(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i + 1 < s.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(s.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
 
 int64_t Ms(absl::Time t) {
   if (t == absl::InfinitePast()) return INT64_MIN;

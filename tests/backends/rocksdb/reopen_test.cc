@@ -21,6 +21,7 @@
 #include "ferry/testing/sequential_ids.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/backends/rocksdb/persistent_stores.h"
 #include "tests/testing/persistent_fake_backend.h"
 #include "tests/testing/status_matchers.h"
 
@@ -30,30 +31,7 @@ using ::ferry_testing::IsOk;
 using ::testing::ElementsAre;
 using ::testing::SizeIs;
 
-struct PersistentStore {
-  std::string name;
-  std::function<absl::StatusOr<std::unique_ptr<ferry::Backend>>(
-      const std::string& path)>
-      open;
-};
-
-void PrintTo(const PersistentStore& s, std::ostream* os) { *os << s.name; }
-
-std::vector<PersistentStore> Stores() {
-  return {
-      {"PersistentFake",
-       [](const std::string& path) {
-         return ferry_testing::OpenPersistentFakeBackend({.path = path});
-       }},
-      {"RocksDb",
-       [](const std::string& path) {
-         ferry::RocksDbBackendOptions o;
-         o.path = path;
-         o.write_buffer_bytes = 1 << 20;
-         return ferry::OpenRocksDbBackend(o);
-       }},
-  };
-}
+using ::ferry_testing::PersistentStore;
 
 class ReopenTest : public testing::TestWithParam<PersistentStore> {
  protected:
@@ -305,7 +283,7 @@ TEST_P(ReopenTest, DeletedQueuesStayDeletedAndMessagesStayDeleted) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Stores, ReopenTest, testing::ValuesIn(Stores()),
+    Stores, ReopenTest, testing::ValuesIn(::ferry_testing::PersistentStores()),
     [](const testing::TestParamInfo<PersistentStore>& info) {
       return info.param.name;
     });
