@@ -324,36 +324,28 @@ def latency_table(res):
     return lines
 
 
-def scaling_queue_rows(res):
+def scaling_rows(res, counter):
+    """(benchmark, value of `counter`, msgs/s) of every scaling_benchmark
+    entry that reports `counter` ("queues" or "workers")."""
     rows = []
     for name in res.names("scaling_benchmark"):
         b = res.by_key[("scaling_benchmark", name)]
-        if "queues" in b:
-            rows.append((name.split("/")[0].removeprefix("BM_"), int(b["queues"]),
-                         res.get("scaling_benchmark", name)))
-    return sorted(rows)
-
-
-def scaling_thread_rows(res):
-    rows = []
-    for name in res.names("scaling_benchmark"):
-        b = res.by_key[("scaling_benchmark", name)]
-        if "workers" in b:
-            rows.append((name.split("/")[0].removeprefix("BM_"), int(b["workers"]),
+        if counter in b:
+            rows.append((name.split("/")[0].removeprefix("BM_"), int(b[counter]),
                          res.get("scaling_benchmark", name)))
     return sorted(rows)
 
 
 def scaling_table(res, backlogs):
     lines = []
-    rows = scaling_thread_rows(res)
+    rows = scaling_rows(res, "workers")
     if rows:
         lines += ["| one queue shared by T threads, each cycling batches of 10 | threads | msgs/s |",
                   "|---|---:|---:|"]
         for name, threads, value in rows:
             lines.append(f"| {name} | {threads} | {si(value)} |")
         lines.append("")
-    rows = scaling_queue_rows(res)
+    rows = scaling_rows(res, "queues")
     if rows:
         lines += ["| one thread, batches of 10 to each of N queues | queues | msgs/s |",
                   "|---|---:|---:|"]
@@ -657,13 +649,13 @@ def plot_scaling_rows(plots_dir, rows, name, title, xlabel, logx):
 
 def plot_cycle_threads(res, plots_dir):
     return plot_scaling_rows(
-        plots_dir, scaling_thread_rows(res), "cycle_threads",
+        plots_dir, scaling_rows(res, "workers"), "cycle_threads",
         "One queue, T threads each sending, receiving and deleting batches of 10",
         "threads", 2)
 
 
 def plot_scaling(res, plots_dir):
-    return plot_scaling_rows(plots_dir, scaling_queue_rows(res), "queues",
+    return plot_scaling_rows(plots_dir, scaling_rows(res, "queues"), "queues",
                              "Throughput as the number of queues grows", "queues", 10)
 
 
