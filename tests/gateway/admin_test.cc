@@ -16,6 +16,7 @@
 #include "ferry/provision.h"
 #include "ferry/sqs.h"
 #include "ferry/testing/manual_clock.h"
+#include "gateway_fixture.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "http_test_client.h"
@@ -30,7 +31,7 @@ using gateway_testing::Response;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
-class AdminTest : public ::testing::Test {
+class AdminTest : public gateway_testing::GatewayFixture {
  protected:
   void SetUp() override {
     GatewayOptions o;
@@ -38,23 +39,7 @@ class AdminTest : public ::testing::Test {
     o.record_requests = true;
     o.manual_clock = &clock_;
     o.fault_seed = 42;
-    Start(o);
-  }
-  void TearDown() override {
-    if (gateway_) gateway_->Stop();
-  }
-
-  void Start(GatewayOptions options) {
-    if (gateway_) gateway_->Stop();
-    gateway_.reset();
-    broker_.reset();
-    BrokerOptions bo;
-    bo.clock = &clock_;
-    broker_ = *Broker::Open(bo, NewMemoryBackend());
-    gateway_ = std::make_unique<Gateway>(*broker_, std::move(options));
-    absl::StatusOr<std::string> url = gateway_->Start();
-    ASSERT_TRUE(url.ok()) << url.status();
-    port_ = gateway_->port();
+    StartGateway(o);
   }
 
   Response Admin(http::verb method, const std::string& path,
@@ -62,21 +47,10 @@ class AdminTest : public ::testing::Test {
     Client c(port_);
     return c.Send(method, path, {{"Content-Type", "application/json"}}, body);
   }
-
-  std::string CreateQueue(Client& c, const std::string& name) {
-    Response r = c.Json10("CreateQueue", {{"QueueName", name}});
-    EXPECT_EQ(r.status, 200) << r.body;
-    return r.JsonBody().value("QueueUrl", "");
-  }
-
-  ferry_testing::ManualClock clock_;
-  std::unique_ptr<Broker> broker_;
-  std::unique_ptr<Gateway> gateway_;
-  uint16_t port_ = 0;
 };
 
 TEST_F(AdminTest, EndpointsAreOffUnlessAskedFor) {
-  Start({});
+  StartGateway({});
   Response r = Admin(http::verb::post, "/_ferry/reset");
   EXPECT_EQ(r.status, 404);
   EXPECT_THAT(r.JsonBody()["error"].get<std::string>(),
@@ -99,9 +73,9 @@ TEST_F(AdminTest, ResetForgetsQueuesFaultsAndRecordsThenRunsOnReset) {
   o.on_reset = [](Broker& b) {
     return ProvisionFromJson(b, R"({"queues": [{"name": "always"}]})").status();
   };
-  Start(o);
+  StartGateway(o);
   Client c(port_);
-  CreateQueue(c, "temporary");
+  CreateQueueJson(c, "temporary");
   gateway_->InjectFault({.error = "InternalFailure"}, Gateway::kUntilCleared);
   ASSERT_EQ(Admin(http::verb::post, "/_ferry/reset").status, 200);
   EXPECT_EQ(Admin(http::verb::get, "/_ferry/faults").JsonBody()["faults"],
@@ -113,7 +87,7 @@ TEST_F(AdminTest, ResetForgetsQueuesFaultsAndRecordsThenRunsOnReset) {
   EXPECT_THAT(listed.JsonBody()["QueueUrls"][0].get<std::string>(),
               HasSubstr("/always"));
   // The same through the C++ API.
-  CreateQueue(c, "again");
+  CreateQueueJson(c, "again");
   ASSERT_TRUE(gateway_->Reset().ok());
   EXPECT_THAT(c.Json10("ListQueues", Json::object()).JsonBody()["QueueUrls"],
               SizeIs(1));
@@ -121,7 +95,7 @@ TEST_F(AdminTest, ResetForgetsQueuesFaultsAndRecordsThenRunsOnReset) {
 
 TEST_F(AdminTest, ClockAdvanceExpiresVisibilityAtOnce) {
   Client c(port_);
-  std::string url = CreateQueue(c, "clocked");
+  std::string url = CreateQueueJson(c, "clocked");
   c.Json10("SendMessage", {{"QueueUrl", url}, {"MessageBody", "m"}});
   Response got = c.Json10("ReceiveMessage",
                           {{"QueueUrl", url}, {"VisibilityTimeout", 30}});
@@ -168,7 +142,7 @@ TEST_F(AdminTest, ClockAdvanceExpiresVisibilityAtOnce) {
 TEST_F(AdminTest, ClockEndpointsNeedAManualClock) {
   GatewayOptions o;
   o.admin_endpoints = true;
-  Start(o);
+  StartGateway(o);
   EXPECT_EQ(Admin(http::verb::get, "/_ferry/clock").JsonBody()["manual"],
             false);
   Response r =
@@ -180,7 +154,7 @@ TEST_F(AdminTest, ClockEndpointsNeedAManualClock) {
 
 TEST_F(AdminTest, FaultsInjectedOverHttpAreListedUsedAndCleared) {
   Client c(port_);
-  std::string url = CreateQueue(c, "faulty");
+  std::string url = CreateQueueJson(c, "faulty");
   Response added = Admin(http::verb::post, "/_ferry/faults",
                          R"({"operation": "SendMessage",
                              "error": "RequestThrottled", "times": 2})");
@@ -245,9 +219,9 @@ TEST_F(AdminTest, LatencyHoldsNoThreadAndStopAnswersAtOnce) {
   GatewayOptions o;
   o.io_threads = 1;  // one event-loop thread: a blocked one would show
   o.admin_endpoints = true;
-  Start(o);
+  StartGateway(o);
   Client c(port_);
-  std::string url = CreateQueue(c, "slow");
+  std::string url = CreateQueueJson(c, "slow");
   gateway_->InjectFault(
       {.operation = "SendMessage", .latency = absl::Hours(1)});
   std::atomic<int> slow_status{0};
@@ -288,9 +262,9 @@ TEST_F(AdminTest, RecordedRequestsAsJsonAndBounded) {
   o.admin_endpoints = true;
   o.record_requests = true;
   o.max_recorded_requests = 3;
-  Start(o);
+  StartGateway(o);
   Client c(port_);
-  for (int i = 0; i < 5; ++i) CreateQueue(c, absl::StrCat("q", i));
+  for (int i = 0; i < 5; ++i) CreateQueueJson(c, absl::StrCat("q", i));
   Response r = Admin(http::verb::get, "/_ferry/requests");
   ASSERT_EQ(r.status, 200);
   Json requests = r.JsonBody()["requests"];

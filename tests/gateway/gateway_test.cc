@@ -20,6 +20,7 @@
 #include "ferry/broker.h"
 #include "ferry/memory_backend.h"
 #include "ferry/testing/manual_clock.h"
+#include "gateway_fixture.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "http_test_client.h"
@@ -39,38 +40,9 @@ using gateway_testing::UrlEncode;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class GatewayTest : public ::testing::Test {
+class GatewayTest : public gateway_testing::GatewayFixture {
  protected:
   void SetUp() override { StartGateway({}); }
-  void TearDown() override {
-    if (gateway_) gateway_->Stop();
-  }
-
-  void StartGateway(GatewayOptions options) {
-    if (gateway_) gateway_->Stop();
-    gateway_.reset();
-    broker_.reset();
-    BrokerOptions bo;
-    bo.clock = &clock_;
-    broker_ = *Broker::Open(bo, NewMemoryBackend());
-    gateway_ = std::make_unique<Gateway>(*broker_, std::move(options));
-    absl::StatusOr<std::string> url = gateway_->Start();
-    ASSERT_TRUE(url.ok()) << url.status();
-    url_ = *url;
-    port_ = gateway_->port();
-  }
-
-  std::string CreateQueueJson(Client& c, const std::string& name) {
-    Response r = c.Json10("CreateQueue", {{"QueueName", name}});
-    EXPECT_EQ(r.status, 200) << r.body;
-    return r.JsonBody().value("QueueUrl", "");
-  }
-
-  ferry_testing::ManualClock clock_;
-  std::unique_ptr<Broker> broker_;
-  std::unique_ptr<Gateway> gateway_;
-  std::string url_;
-  uint16_t port_ = 0;
 };
 
 TEST_F(GatewayTest, StartReportsEndpointAndServesHealth) {
