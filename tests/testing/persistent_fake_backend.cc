@@ -26,7 +26,6 @@ using ferry::ReceiptStatus;
 using ferry::StoredMessage;
 using Json = nlohmann::json;
 
-
 int64_t Ns(absl::Time t) {
   if (t == absl::InfinitePast()) return INT64_MIN;
   if (t == absl::InfiniteFuture()) return INT64_MAX;

@@ -23,7 +23,6 @@ using ferry::StoredStreamRecord;
 using ferry::StreamId;
 using Json = nlohmann::json;
 
-
 int64_t Ms(absl::Time t) {
   if (t == absl::InfinitePast()) return INT64_MIN;
   if (t == absl::InfiniteFuture()) return INT64_MAX;
