@@ -64,6 +64,15 @@ QueueState::QueueState(Engine* engine, std::string account, std::string region,
   PublishConfig(std::move(config), record.config_version);
 }
 
+void QueueState::InvalidateAttemptOf(std::string_view receipt) {
+  MutexLock lock(&attempts_mu_);
+  auto it = attempt_of_receipt_.find(AsAbsl(receipt));
+  if (it == attempt_of_receipt_.end()) return;
+  auto attempt = attempts_.find(it->second);
+  if (attempt != attempts_.end()) attempt->second.invalidated = true;
+  attempt_of_receipt_.erase(it);
+}
+
 void QueueState::PublishConfig(QueueConfig config, uint64_t version) {
   configs_.push_back(std::make_unique<const QueueConfig>(std::move(config)));
   config_.store(configs_.back().get(), std::memory_order_release);
@@ -603,17 +612,6 @@ absl::StatusOr<std::vector<QueueStore::LeasedMessage>> Engine::Receive(
 
 namespace {
 
-void InvalidateAttempt(
-    QueueState& queue, std::string_view receipt, Mutex& mu,
-    absl::flat_hash_map<std::string, std::string>& of_receipt,
-    absl::FunctionRef<void(const std::string&)> invalidate) {
-  MutexLock lock(&mu);
-  auto it = of_receipt.find(AsAbsl(receipt));
-  if (it == of_receipt.end()) return;
-  invalidate(it->second);
-  of_receipt.erase(it);
-}
-
 absl::Status ReceiptError(ReceiptStatus status, std::string_view receipt,
                           bool for_visibility) {
   switch (status) {
@@ -680,13 +678,7 @@ void Engine::Delete(QueueState& queue,
   if (queue.fifo() && any_deleted) {
     for (size_t i = 0; i < receipts.size(); ++i) {
       if (store_statuses[i] != ReceiptStatus::kOk) continue;
-      InvalidateAttempt(queue, receipts[i], queue.attempts_mu_,
-                        queue.attempt_of_receipt_, [&](const std::string& id) {
-                          auto it = queue.attempts_.find(id);
-                          if (it != queue.attempts_.end()) {
-                            it->second.invalidated = true;
-                          }
-                        });
+      queue.InvalidateAttemptOf(receipts[i]);
     }
     // Deleting in-flight FIFO messages can unblock their group.
     queue.Notify();
@@ -742,13 +734,7 @@ void Engine::ChangeVisibility(QueueState& queue,
     }
     statuses[i] = ReceiptError(store_statuses[k], receipts[i], true);
     if (queue.fifo() && store_statuses[k] == ReceiptStatus::kOk) {
-      InvalidateAttempt(queue, receipts[i], queue.attempts_mu_,
-                        queue.attempt_of_receipt_, [&](const std::string& id) {
-                          auto it = queue.attempts_.find(id);
-                          if (it != queue.attempts_.end()) {
-                            it->second.invalidated = true;
-                          }
-                        });
+      queue.InvalidateAttemptOf(receipts[i]);
     }
   }
   queue.Notify();

@@ -78,8 +78,12 @@ class QueueState {
     return *config_.load(std::memory_order_acquire);
   }
   // Serialises attribute updates of this queue.
-  Mutex& update_mutex() { return update_mu_; }
-  uint64_t config_version() const { return config_version_; }
+  Mutex& update_mutex() ABSL_LOCK_RETURNED(update_mu_) { return update_mu_; }
+  // The store version of config(); read under update_mutex(), which every
+  // update holds while it compares and swaps against it.
+  uint64_t config_version() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(update_mu_) {
+    return config_version_;
+  }
   void PublishConfig(QueueConfig config, uint64_t version)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(update_mu_);
 
@@ -118,6 +122,11 @@ class QueueState {
     std::vector<QueueStore::LeasedMessage> leases;
     bool invalidated = false;
   };
+  // A delete or visibility change of `receipt` ends the retry window of the
+  // receive attempt that returned it (a retried attempt must not return a
+  // stale receipt).
+  void InvalidateAttemptOf(std::string_view receipt)
+      ABSL_LOCKS_EXCLUDED(attempts_mu_);
   Mutex attempts_mu_;
   absl::flat_hash_map<std::string, Attempt> attempts_
       ABSL_GUARDED_BY(attempts_mu_);
