@@ -18,7 +18,13 @@ mark_as_advanced(FERRY_INSTALL_CMAKEDIR)
 function(ferry_install)
   set(_libs ${ARGN})
 
-  install(TARGETS ${_libs} ferry_concurrentqueue
+  # Wrappers of system packages that a static library names in its exported
+  # link interface.
+  set(_wrappers ferry_concurrentqueue)
+  if(TARGET ferry_gateway)
+    list(APPEND _wrappers ferry_nghttp2)
+  endif()
+  install(TARGETS ${_libs} ${_wrappers}
     EXPORT ferryTargets
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
     LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -91,6 +97,9 @@ function(ferry_install)
     list(JOIN _absl_public ", " _pub)
     list(JOIN _absl_private ", " _priv)
     set(FERRY_PC_REQUIRES "${_pub}, ${_priv}, libcrypto")
+    if(TARGET ferry_gateway)
+      string(APPEND FERRY_PC_REQUIRES ", libnghttp2")
+    endif()
     set(FERRY_PC_REQUIRES_PRIVATE "")
     set(FERRY_PC_LIBS_EXTRA "-pthread")
     if(TARGET ferry_rocksdb)
@@ -101,6 +110,9 @@ function(ferry_install)
     list(JOIN _absl_public ", " FERRY_PC_REQUIRES)
     list(JOIN _absl_private ", " _priv)
     set(FERRY_PC_REQUIRES_PRIVATE "${_priv}, libcrypto")
+    if(TARGET ferry_gateway)
+      string(APPEND FERRY_PC_REQUIRES_PRIVATE ", libnghttp2")
+    endif()
     set(FERRY_PC_LIBS_EXTRA "-pthread")
     set(FERRY_PC_LIBS_PRIVATE "")
     if(TARGET ferry_rocksdb)

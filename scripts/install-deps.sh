@@ -10,7 +10,7 @@ PACKAGES=(
   libabsl-dev libconcurrentqueue-dev librocksdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libssl-dev ca-certificates
-  libboost-dev
+  libboost-dev libnghttp2-dev
   python3-boto3 awscli
   redis-server libhiredis-dev libsqlite3-dev gnuplot-nox
 )
