@@ -19,12 +19,21 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(
     return absl::InvalidArgumentError(
         "default_account and default_region must not be empty");
   }
+  BrokerOptions with_faults = options;
+  std::unique_ptr<FaultInjector> own_faults;
+  if (with_faults.faults == nullptr) {
+    own_faults = std::make_unique<FaultInjector>(options.fault_seed);
+    with_faults.faults = own_faults.get();
+  }
   return std::unique_ptr<Broker>(new Broker(
-      std::make_unique<internal::Engine>(options, std::move(backend))));
+      std::move(own_faults),
+      std::make_unique<internal::Engine>(with_faults, std::move(backend))));
 }
 
-Broker::Broker(std::unique_ptr<internal::Engine> engine)
-    : engine_(std::move(engine)),
+Broker::Broker(std::unique_ptr<FaultInjector> own_faults,
+               std::unique_ptr<internal::Engine> engine)
+    : own_faults_(std::move(own_faults)),
+      engine_(std::move(engine)),
       sns_(std::make_unique<internal::SnsEngine>(engine_.get())),
       streams_(std::make_unique<internal::StreamEngine>(
           engine_->clock(), engine_->backend(), engine_->options())) {}
@@ -118,6 +127,7 @@ absl::Status Broker::Reset() {
   return s;
 }
 Clock& Broker::clock() { return engine_->clock(); }
+FaultInjector& Broker::faults() { return *engine_->options().faults; }
 std::string_view Broker::backend_name() const {
   return engine_->backend().Name();
 }

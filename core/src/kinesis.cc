@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "digest.h"
+#include "fault_hook.h"
 #include "ferry/errors.h"
 #include "status_macros.h"
 #include "stream_engine.h"
@@ -303,6 +304,8 @@ absl::Status ValidateRetention(int hours) {
 
 absl::Status Kinesis::CreateStream(const RequestContext& ctx,
                                    const CreateStreamRequest& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   FERRY_RETURN_IF_ERROR(ValidateName(r.stream_name, "streamName"));
   bool on_demand = false;
   if (r.stream_mode.has_value()) {
@@ -374,6 +377,8 @@ absl::Status Kinesis::CreateStream(const RequestContext& ctx,
 
 absl::Status Kinesis::DeleteStream(const RequestContext& ctx,
                                    const DeleteStreamRequest& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   FERRY_ASSIGN_OR_RETURN(
       std::shared_ptr<const StreamView> v,
       FindStream(*engine_, ctx, r.stream_name, r.stream_arn));
@@ -390,6 +395,8 @@ absl::Status Kinesis::DeleteStream(const RequestContext& ctx,
 
 absl::StatusOr<DescribeStreamResult> Kinesis::DescribeStream(
     const RequestContext& ctx, const DescribeStreamRequest& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   if (r.limit.has_value() && (*r.limit < 1 || *r.limit > 10000)) {
     return Validation(std::to_string(*r.limit), "limit",
                       *r.limit < 1 ? "have value greater than or equal to 1"
@@ -429,6 +436,8 @@ absl::StatusOr<DescribeStreamResult> Kinesis::DescribeStream(
 
 absl::StatusOr<DescribeStreamSummaryResult> Kinesis::DescribeStreamSummary(
     const RequestContext& ctx, const StreamRef& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   FERRY_ASSIGN_OR_RETURN(
       std::shared_ptr<const StreamView> v,
       FindStream(*engine_, ctx, r.stream_name, r.stream_arn));
@@ -448,6 +457,8 @@ absl::StatusOr<DescribeStreamSummaryResult> Kinesis::DescribeStreamSummary(
 
 absl::StatusOr<ListStreamsResult> Kinesis::ListStreams(
     const RequestContext& ctx, const ListStreamsRequest& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   if (r.limit.has_value() && (*r.limit < 1 || *r.limit > 10000)) {
     return Validation(std::to_string(*r.limit), "limit",
                       *r.limit < 1 ? "have value greater than or equal to 1"
@@ -486,6 +497,8 @@ absl::StatusOr<ListStreamsResult> Kinesis::ListStreams(
 
 absl::StatusOr<ListShardsResult> Kinesis::ListShards(
     const RequestContext& ctx, const ListShardsRequest& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   if (r.max_results.has_value() &&
       (*r.max_results < 1 || *r.max_results > 10000)) {
     return Validation(std::to_string(*r.max_results), "maxResults",
@@ -663,6 +676,8 @@ absl::Status ValidateRecord(std::string_view data, std::string_view key,
 
 absl::StatusOr<PutRecordResult> Kinesis::PutRecord(const RequestContext& ctx,
                                                    const PutRecordRequest& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   std::optional<u128> hash;
   FERRY_RETURN_IF_ERROR(
       ValidateRecord(r.data, r.partition_key, r.explicit_hash_key, "", &hash));
@@ -697,6 +712,8 @@ absl::StatusOr<PutRecordResult> Kinesis::PutRecord(const RequestContext& ctx,
 
 absl::StatusOr<PutRecordsResult> Kinesis::PutRecords(
     const RequestContext& ctx, const PutRecordsRequest& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   if (r.records.empty()) {
     return Validation("[]", "records",
                       "have length greater than or equal to 1");
@@ -750,6 +767,8 @@ absl::StatusOr<PutRecordsResult> Kinesis::PutRecords(
 
 absl::StatusOr<GetShardIteratorResult> Kinesis::GetShardIterator(
     const RequestContext& ctx, const GetShardIteratorRequest& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   const std::string& type = r.shard_iterator_type;
   if (type != "TRIM_HORIZON" && type != "LATEST" &&
       type != "AT_SEQUENCE_NUMBER" && type != "AFTER_SEQUENCE_NUMBER" &&
@@ -850,6 +869,8 @@ absl::StatusOr<GetShardIteratorResult> Kinesis::GetShardIterator(
 
 absl::StatusOr<GetRecordsResult> Kinesis::GetRecords(
     const RequestContext& ctx, const GetRecordsRequest& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   if (r.limit.has_value() && (*r.limit < 1 || *r.limit > 10000)) {
     return Validation(std::to_string(*r.limit), "limit",
                       *r.limit < 1 ? "have value greater than or equal to 1"
@@ -991,6 +1012,8 @@ ShardMeta NewShard(const StreamMeta& m, u128 start, u128 end, int64_t now_ms) {
 
 absl::Status Kinesis::SplitShard(const RequestContext& ctx,
                                  const SplitShardRequest& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   u128 k = 0;
   if (!internal::ParseU128(r.new_starting_hash_key, &k)) {
     return Validation(r.new_starting_hash_key, "newStartingHashKey",
@@ -1039,6 +1062,8 @@ absl::Status Kinesis::SplitShard(const RequestContext& ctx,
 
 absl::Status Kinesis::MergeShards(const RequestContext& ctx,
                                   const MergeShardsRequest& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   FERRY_ASSIGN_OR_RETURN(
       std::string arn, ResolveArn(*engine_, ctx, r.stream_name, r.stream_arn));
   const absl::Time now = engine_->clock().Now();
@@ -1081,6 +1106,8 @@ absl::Status Kinesis::MergeShards(const RequestContext& ctx,
 
 absl::StatusOr<UpdateShardCountResult> Kinesis::UpdateShardCount(
     const RequestContext& ctx, const UpdateShardCountRequest& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   if (r.target_shard_count < 1 || r.target_shard_count > 100000) {
     return Validation(std::to_string(r.target_shard_count), "targetShardCount",
                       r.target_shard_count < 1
@@ -1173,6 +1200,8 @@ absl::StatusOr<UpdateShardCountResult> Kinesis::UpdateShardCount(
 
 absl::Status Kinesis::IncreaseStreamRetentionPeriod(
     const RequestContext& ctx, const RetentionPeriodRequest& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   FERRY_RETURN_IF_ERROR(ValidateRetention(r.retention_period_hours));
   FERRY_ASSIGN_OR_RETURN(
       std::string arn, ResolveArn(*engine_, ctx, r.stream_name, r.stream_arn));
@@ -1196,6 +1225,8 @@ absl::Status Kinesis::IncreaseStreamRetentionPeriod(
 
 absl::Status Kinesis::DecreaseStreamRetentionPeriod(
     const RequestContext& ctx, const RetentionPeriodRequest& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   FERRY_RETURN_IF_ERROR(ValidateRetention(r.retention_period_hours));
   FERRY_ASSIGN_OR_RETURN(
       std::string arn, ResolveArn(*engine_, ctx, r.stream_name, r.stream_arn));
@@ -1219,6 +1250,8 @@ absl::Status Kinesis::DecreaseStreamRetentionPeriod(
 
 absl::Status Kinesis::AddTagsToStream(const RequestContext& ctx,
                                       const AddTagsToStreamRequest& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   if (r.tags.empty() || r.tags.size() > 50) {
     return Validation("{}", "tags",
                       r.tags.empty() ? "have length greater than or equal to 1"
@@ -1255,6 +1288,8 @@ absl::Status Kinesis::AddTagsToStream(const RequestContext& ctx,
 
 absl::Status Kinesis::RemoveTagsFromStream(
     const RequestContext& ctx, const RemoveTagsFromStreamRequest& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   if (r.tag_keys.empty() || r.tag_keys.size() > 50) {
     return Validation("[]", "tagKeys",
                       r.tag_keys.empty()
@@ -1275,6 +1310,8 @@ absl::Status Kinesis::RemoveTagsFromStream(
 
 absl::StatusOr<ListTagsForStreamResult> Kinesis::ListTagsForStream(
     const RequestContext& ctx, const ListTagsForStreamRequest& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   if (r.limit.has_value() && (*r.limit < 1 || *r.limit > 50)) {
     return Validation(std::to_string(*r.limit), "limit",
                       *r.limit < 1 ? "have value greater than or equal to 1"
@@ -1547,6 +1584,8 @@ std::map<SubscriptionKey, std::weak_ptr<Subscription>>& Subscriptions() {
 
 absl::StatusOr<RegisterStreamConsumerResult> Kinesis::RegisterStreamConsumer(
     const RequestContext& ctx, const RegisterStreamConsumerRequest& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   FERRY_RETURN_IF_ERROR(ValidateName(r.consumer_name, "consumerName"));
   if (r.stream_arn.empty()) {
     return KinesisError("ValidationException",
@@ -1589,6 +1628,8 @@ absl::StatusOr<RegisterStreamConsumerResult> Kinesis::RegisterStreamConsumer(
 
 absl::Status Kinesis::DeregisterStreamConsumer(const RequestContext& ctx,
                                                const StreamConsumerRef& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   std::shared_ptr<const StreamView> v;
   std::string name;
   FERRY_RETURN_IF_ERROR(FindConsumer(*engine_, r, &v, &name));
@@ -1606,6 +1647,8 @@ absl::Status Kinesis::DeregisterStreamConsumer(const RequestContext& ctx,
 
 absl::StatusOr<DescribeStreamConsumerResult> Kinesis::DescribeStreamConsumer(
     const RequestContext& ctx, const StreamConsumerRef& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   std::shared_ptr<const StreamView> v;
   std::string name;
   FERRY_RETURN_IF_ERROR(FindConsumer(*engine_, r, &v, &name));
@@ -1615,6 +1658,8 @@ absl::StatusOr<DescribeStreamConsumerResult> Kinesis::DescribeStreamConsumer(
 
 absl::StatusOr<ListStreamConsumersResult> Kinesis::ListStreamConsumers(
     const RequestContext& ctx, const ListStreamConsumersRequest& r) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   if (r.max_results.has_value() &&
       (*r.max_results < 1 || *r.max_results > 10000)) {
     return Validation(std::to_string(*r.max_results), "maxResults",
@@ -1648,6 +1693,8 @@ absl::StatusOr<ListStreamConsumersResult> Kinesis::ListStreamConsumers(
 absl::StatusOr<std::shared_ptr<ShardSubscription>> Kinesis::SubscribeToShard(
     const RequestContext& ctx, const SubscribeToShardRequest& r,
     SubscribeToShardHandler handler) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(),
+                        AwsService::kKinesis, ctx);
   std::shared_ptr<const StreamView> v;
   std::string name;
   FERRY_RETURN_IF_ERROR(

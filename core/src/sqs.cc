@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "digest.h"
 #include "engine.h"
+#include "fault_hook.h"
 #include "nlohmann/json.hpp"
 #include "sqs_errors.h"
 #include "sqs_names.h"
@@ -180,6 +181,8 @@ void ReceiveCancellation::Remove(uint64_t id) {
 
 absl::StatusOr<CreateQueueResult> Sqs::CreateQueue(
     const Ctx& ctx, const CreateQueueRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   if (req.queue_name.empty()) return MissingParameter("QueueName");
   FERRY_RETURN_IF_ERROR(ValidateTags(req.tags));
   Scope scope = ScopeOf(*engine_, ctx);
@@ -192,6 +195,8 @@ absl::StatusOr<CreateQueueResult> Sqs::CreateQueue(
 
 absl::StatusOr<GetQueueUrlResult> Sqs::GetQueueUrl(
     const Ctx& ctx, const GetQueueUrlRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   if (req.queue_name.empty()) return MissingParameter("QueueName");
   Scope scope = ScopeOf(*engine_, ctx);
   std::string account = req.queue_owner_aws_account_id.empty()
@@ -205,6 +210,8 @@ absl::StatusOr<GetQueueUrlResult> Sqs::GetQueueUrl(
 
 absl::StatusOr<ListQueuesResult> Sqs::ListQueues(const Ctx& ctx,
                                                  const ListQueuesRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   if (req.max_results.has_value() &&
       (*req.max_results < 1 || *req.max_results > 1000)) {
     return InvalidParameterValue(std::to_string(*req.max_results), "MaxResults",
@@ -238,6 +245,8 @@ absl::StatusOr<ListQueuesResult> Sqs::ListQueues(const Ctx& ctx,
 }
 
 absl::Status Sqs::DeleteQueue(const Ctx& ctx, const DeleteQueueRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   return engine_->DeleteQueue(*q);
@@ -245,6 +254,8 @@ absl::Status Sqs::DeleteQueue(const Ctx& ctx, const DeleteQueueRequest& req) {
 
 absl::StatusOr<GetQueueAttributesResult> Sqs::GetQueueAttributes(
     const Ctx& ctx, const GetQueueAttributesRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   std::set<std::string> names;
@@ -297,12 +308,16 @@ absl::StatusOr<GetQueueAttributesResult> Sqs::GetQueueAttributes(
 
 absl::Status Sqs::SetQueueAttributes(const Ctx& ctx,
                                      const SetQueueAttributesRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   return engine_->SetAttributes(*q, req.attributes);
 }
 
 absl::Status Sqs::PurgeQueue(const Ctx& ctx, const PurgeQueueRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   return engine_->Purge(*q);
@@ -338,6 +353,8 @@ std::string SenderOf(const RequestContext& ctx, const QueueState& q) {
 
 absl::StatusOr<SendMessageResult> Sqs::SendMessage(
     const Ctx& ctx, const SendMessageRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   std::string trace;
@@ -358,6 +375,8 @@ absl::StatusOr<SendMessageResult> Sqs::SendMessage(
 
 absl::StatusOr<SendMessageBatchResult> Sqs::SendMessageBatch(
     const Ctx& ctx, const SendMessageBatchRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   FERRY_RETURN_IF_ERROR(
@@ -442,6 +461,8 @@ absl::StatusOr<SendMessageBatchResult> Sqs::SendMessageBatch(
 
 absl::StatusOr<ReceiveMessageResult> Sqs::ReceiveMessage(
     const Ctx& ctx, const ReceiveMessageRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   internal::ReceiveParams p;
@@ -529,6 +550,8 @@ absl::StatusOr<ReceiveMessageResult> Sqs::ReceiveMessage(
 
 absl::Status Sqs::DeleteMessage(const Ctx& ctx,
                                 const DeleteMessageRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   if (req.receipt_handle.empty()) return MissingParameter("ReceiptHandle");
@@ -540,6 +563,8 @@ absl::Status Sqs::DeleteMessage(const Ctx& ctx,
 
 absl::StatusOr<DeleteMessageBatchResult> Sqs::DeleteMessageBatch(
     const Ctx& ctx, const DeleteMessageBatchRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   FERRY_RETURN_IF_ERROR(
@@ -561,6 +586,8 @@ absl::StatusOr<DeleteMessageBatchResult> Sqs::DeleteMessageBatch(
 
 absl::Status Sqs::ChangeMessageVisibility(
     const Ctx& ctx, const ChangeMessageVisibilityRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   if (req.receipt_handle.empty()) return MissingParameter("ReceiptHandle");
@@ -577,6 +604,8 @@ absl::Status Sqs::ChangeMessageVisibility(
 absl::StatusOr<ChangeMessageVisibilityBatchResult>
 Sqs::ChangeMessageVisibilityBatch(
     const Ctx& ctx, const ChangeMessageVisibilityBatchRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   FERRY_RETURN_IF_ERROR(
@@ -601,6 +630,8 @@ Sqs::ChangeMessageVisibilityBatch(
 }
 
 absl::Status Sqs::TagQueue(const Ctx& ctx, const TagQueueRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   FERRY_RETURN_IF_ERROR(ValidateTags(req.tags));
@@ -611,6 +642,8 @@ absl::Status Sqs::TagQueue(const Ctx& ctx, const TagQueueRequest& req) {
 }
 
 absl::Status Sqs::UntagQueue(const Ctx& ctx, const UntagQueueRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   return engine_->UpdateConfig(*q, [&](internal::QueueConfig& c) {
@@ -621,6 +654,8 @@ absl::Status Sqs::UntagQueue(const Ctx& ctx, const UntagQueueRequest& req) {
 
 absl::StatusOr<ListQueueTagsResult> Sqs::ListQueueTags(
     const Ctx& ctx, const ListQueueTagsRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   return ListQueueTagsResult{q->config().tags};
@@ -629,6 +664,8 @@ absl::StatusOr<ListQueueTagsResult> Sqs::ListQueueTags(
 absl::StatusOr<ListDeadLetterSourceQueuesResult>
 Sqs::ListDeadLetterSourceQueues(const Ctx& ctx,
                                 const ListDeadLetterSourceQueuesRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   if (req.max_results.has_value() &&
@@ -691,6 +728,8 @@ const std::set<std::string>& PermissionActions() {
 
 absl::Status Sqs::AddPermission(const Ctx& ctx,
                                 const AddPermissionRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   if (req.label.empty()) return MissingParameter("Label");
@@ -757,6 +796,8 @@ absl::Status Sqs::AddPermission(const Ctx& ctx,
 
 absl::Status Sqs::RemovePermission(const Ctx& ctx,
                                    const RemovePermissionRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   FERRY_ASSIGN_OR_RETURN(std::shared_ptr<QueueState> q,
                          Resolve(*engine_, ctx, req.queue_url));
   if (req.label.empty()) return MissingParameter("Label");
@@ -787,6 +828,8 @@ absl::Status Sqs::RemovePermission(const Ctx& ctx,
 
 absl::StatusOr<StartMessageMoveTaskResult> Sqs::StartMessageMoveTask(
     const Ctx& ctx, const StartMessageMoveTaskRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   FERRY_ASSIGN_OR_RETURN(
       std::string handle,
       engine_->StartMoveTask(ctx, req.source_arn, req.destination_arn,
@@ -796,6 +839,8 @@ absl::StatusOr<StartMessageMoveTaskResult> Sqs::StartMessageMoveTask(
 
 absl::StatusOr<CancelMessageMoveTaskResult> Sqs::CancelMessageMoveTask(
     const Ctx& ctx, const CancelMessageMoveTaskRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   FERRY_ASSIGN_OR_RETURN(int64_t moved,
                          engine_->CancelMoveTask(req.task_handle));
   return CancelMessageMoveTaskResult{moved};
@@ -803,6 +848,8 @@ absl::StatusOr<CancelMessageMoveTaskResult> Sqs::CancelMessageMoveTask(
 
 absl::StatusOr<ListMessageMoveTasksResult> Sqs::ListMessageMoveTasks(
     const Ctx& ctx, const ListMessageMoveTasksRequest& req) {
+  FERRY_INJECTED_FAULTS(engine_->options(), engine_->clock(), AwsService::kSqs,
+                        ctx);
   FERRY_ASSIGN_OR_RETURN(
       std::vector<ListMessageMoveTasksResultEntry> results,
       engine_->ListMoveTasks(req.source_arn, req.max_results.value_or(1)));

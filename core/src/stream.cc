@@ -145,7 +145,8 @@ absl::StatusOr<std::string> Stream::SequenceNumber(StreamPosition position) {
 
 absl::StatusOr<Stream> Broker::CreateStream(std::string_view name,
                                             const StreamOptions& options) {
-  RequestContext ctx;
+  // The native level is not subject to injected faults (ferry/faults.h).
+  RequestContext ctx{.faults_consulted = true};
   CreateStreamRequest request{.stream_name = std::string(name)};
   if (options.on_demand) {
     request.stream_mode = "ON_DEMAND";
@@ -177,8 +178,9 @@ absl::StatusOr<Stream> Broker::GetStream(std::string_view name) {
 }
 
 absl::Status Broker::DeleteStream(std::string_view name) {
-  return streams_->kinesis().DeleteStream(RequestContext{},
-                                          {.stream_name = std::string(name)});
+  return streams_->kinesis().DeleteStream(
+      RequestContext{.faults_consulted = true},
+      {.stream_name = std::string(name)});
 }
 
 absl::StatusOr<std::vector<std::string>> Broker::ListStreams() {

@@ -152,7 +152,10 @@ struct ServerState {
                      MutexLock lock(&records_mu);
                      records.clear();
                    }}),
-        pool(o.max_blocking_threads) {}
+        pool(o.max_blocking_threads) {
+    // The services' faults are the broker's (ferry/faults.h).
+    sqs_service.faults().Share(broker.faults(), o.fault_seed);
+  }
 
   // What the services call with each answered request (nullptr unless
   // requests are recorded).

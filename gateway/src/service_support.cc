@@ -26,12 +26,15 @@ WireError WireErrorFromStatus(const absl::Status& s) {
 }
 
 WireError WireErrorFromFault(const InjectedFault& fault, AwsService service) {
+  const std::string message =
+      fault.message.empty() ? std::string("Injected by the ferry gateway.")
+                            : fault.message;
   if (std::optional<AwsErrorInfo> aws = FindAwsError(service, fault.error)) {
     return {std::string(aws->shape), std::string(aws->query_code),
-            aws->http_status, aws->sender_fault, fault.message};
+            aws->http_status, aws->sender_fault, message};
   }
   return {fault.error, fault.error, fault.http_status, fault.http_status < 500,
-          fault.message};
+          message};
 }
 
 HttpResponse QueryErrorResponse(std::string_view xml_namespace,
@@ -116,6 +119,10 @@ RequestContext RequestContextFor(const HttpRequest& request,
   if (!host.empty()) ctx.endpoint = absl::StrCat("http://", AsAbsl(host));
   ctx.trace_header = std::string(request.Header("x-amzn-trace-id"));
   ctx.cancellation = cancellation;
+  // The services consult the injected faults (FaultQueue, which shares the
+  // broker's list) at the start of each request, with the wire-only kinds
+  // and latency on a timer; the operation must not consult them again.
+  ctx.faults_consulted = true;
   return ctx;
 }
 
@@ -161,37 +168,23 @@ std::string PrometheusLabelValue(std::string_view v) {
   return out;
 }
 
-void FaultQueue::Inject(const InjectedFault& fault, int times) {
-  if (times == 0) return;
-  MutexLock lock(&mu_);
-  faults_.emplace_back(fault, times < 0 ? -1 : times);
+void FaultQueue::Share(FaultInjector& shared, uint64_t seed) {
+  if (seed != 0) shared.Seed(seed);
+  injector_.store(&shared, std::memory_order_release);
 }
 
-void FaultQueue::Clear() {
-  MutexLock lock(&mu_);
-  faults_.clear();
+void FaultQueue::Inject(const InjectedFault& fault, int times) {
+  injector().Inject(fault, times);
 }
+
+void FaultQueue::Clear() { injector().Clear(); }
 
 std::vector<std::pair<InjectedFault, int>> FaultQueue::Faults() {
-  MutexLock lock(&mu_);
-  return {faults_.begin(), faults_.end()};
+  return injector().Rules();
 }
 
 std::optional<InjectedFault> FaultQueue::Take(const std::string& op) {
-  MutexLock lock(&mu_);
-  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
-    if (!it->first.operation.empty() && it->first.operation != op) continue;
-    if (it->first.probability < 1.0 &&
-        !(std::uniform_real_distribution<double>(0.0, 1.0)(random_) <
-          it->first.probability)) {
-      continue;
-    }
-    InjectedFault fault = it->first;
-    // A negative count: until cleared.
-    if (it->second > 0 && --it->second == 0) faults_.erase(it);
-    return fault;
-  }
-  return std::nullopt;
+  return injector().Take(op);
 }
 
 }  // namespace ferry::gateway_internal

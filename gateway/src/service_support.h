@@ -6,8 +6,8 @@
 #ifndef FERRY_GATEWAY_SERVICE_SUPPORT_H_
 #define FERRY_GATEWAY_SERVICE_SUPPORT_H_
 
+#include <atomic>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <optional>
 #include <random>
@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "ferry/errors.h"
+#include "ferry/faults.h"
 #include "ferry/gateway.h"
 #include "ferry/sqs.h"
 #include "ferry/sync.h"
@@ -84,13 +85,19 @@ PreparedCall PrepareRecorded(
 // A Prometheus label value: backslash, double quote and newline escaped.
 std::string PrometheusLabelValue(std::string_view v);
 
-// The queue of injected faults every service draws from (test support).
-// Thread-safe.
+// The injected faults every service draws from (test support): a view of a
+// ferry::FaultInjector, the gateway's own until Share() points it at the
+// broker's (Broker::faults()), so that native calls and wire requests
+// consult one list. Thread-safe.
 class FaultQueue {
  public:
-  // `seed` 0: a random seed.
+  // `seed` seeds the draws of the gateway's own injector (0: a random seed).
   explicit FaultQueue(uint64_t seed)
-      : random_(seed != 0 ? seed : std::random_device()()) {}
+      : own_(seed != 0 ? seed : std::random_device()()) {}
+
+  // From now on, the faults are `shared`'s; its draws are reseeded with
+  // `seed` unless it is 0. REQUIRES: `shared` outlives this queue.
+  void Share(FaultInjector& shared, uint64_t seed);
 
   // `times` < 0: until cleared; 0: nothing.
   void Inject(const InjectedFault& fault, int times);
@@ -102,9 +109,12 @@ class FaultQueue {
   std::optional<InjectedFault> Take(const std::string& op);
 
  private:
-  Mutex mu_;
-  std::deque<std::pair<InjectedFault, int>> faults_ ABSL_GUARDED_BY(mu_);
-  std::mt19937_64 random_ ABSL_GUARDED_BY(mu_);
+  FaultInjector& injector() {
+    return *injector_.load(std::memory_order_acquire);
+  }
+
+  FaultInjector own_;
+  std::atomic<FaultInjector*> injector_{&own_};
 };
 
 }  // namespace ferry::gateway_internal

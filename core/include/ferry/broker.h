@@ -33,6 +33,7 @@
 #include "ferry/clock.h"
 #include "ferry/executor.h"
 #include "ferry/export.h"
+#include "ferry/faults.h"
 #include "ferry/ids.h"
 #include "ferry/queue.h"
 #include "ferry/stream.h"
@@ -91,6 +92,11 @@ struct BrokerOptions {
   // https://sqs.<region>.amazonaws.com.
   std::string default_endpoint{};
   StrictModeOptions strict{};
+  // The injected faults every AWS-shaped operation consults (ferry/faults.h).
+  // nullptr: the broker's own, seeded with `fault_seed` (0: a fixed default
+  // seed). REQUIRES: outlives the broker.
+  FaultInjector* faults = nullptr;
+  uint64_t fault_seed = 0;
   // nullptr-equivalent (empty): log lines are dropped.
   LogSink log{};
 };
@@ -155,8 +161,15 @@ class FERRY_EXPORT Broker {
   Clock& clock();
   std::string_view backend_name() const;
 
+  // Test support: the faults the AWS-shaped layers (sqs(), sns(),
+  // kinesis()) and a gateway over this broker inject; see ferry/faults.h.
+  // Reset() does not clear them.
+  FaultInjector& faults();
+
  private:
-  explicit Broker(std::unique_ptr<internal::Engine> engine);
+  Broker(std::unique_ptr<FaultInjector> own_faults,
+         std::unique_ptr<internal::Engine> engine);
+  std::unique_ptr<FaultInjector> own_faults_{};  // outlives engine_
   std::unique_ptr<internal::Engine> engine_{};
   std::unique_ptr<internal::SnsEngine> sns_{};  // destroyed before engine_
   std::unique_ptr<internal::StreamEngine> streams_{};

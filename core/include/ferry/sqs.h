@@ -85,6 +85,10 @@ struct RequestContext {
   std::string trace_header{};
   // nullptr: long polls end only when a message arrives or the wait ends.
   ReceiveCancellation* cancellation = nullptr;
+  // Set by a caller that has consulted Broker::faults() for this call
+  // already (the gateway does, at the start of each request): the operation
+  // then skips the injected faults (ferry/faults.h).
+  bool faults_consulted = false;
 };
 
 using AttributeMap = std::map<std::string, std::string>;

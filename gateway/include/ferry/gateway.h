@@ -87,6 +87,7 @@
 #include "absl/time/time.h"
 #include "ferry/broker.h"
 #include "ferry/export.h"
+#include "ferry/faults.h"
 
 namespace ferry_testing {
 class ManualClock;
@@ -125,29 +126,16 @@ struct RecordedRequest {
 
 // A failure the gateway returns instead of serving a request (test support):
 // an AWS error, or a connection closed without an answer, each possibly
-// after a delay; or only a delay before the request is served normally.
-struct InjectedFault {
-  // The operation it applies to, e.g. "SendMessage"; empty: any.
-  std::string operation{};
-  // The error's shape or code in SQS's error table (e.g. "RequestThrottled",
-  // "ServiceUnavailable", "InternalFailure", "QueueDoesNotExist"); its HTTP
-  // status and Query code come from the table. An unknown name is sent with
-  // `http_status` and itself as code.
-  std::string error{};
-  int http_status = 500;
-  std::string message = "Injected by the ferry gateway.";
-  // Close the connection without a response instead.
-  bool drop_connection = false;
-  // The chance (0 to 1) that a request the fault applies to is hit. A
-  // request not hit is not counted against the fault's `times` and may be
-  // hit by a fault queued after this one.
-  double probability = 1.0;
-  // Wait this long before answering or dropping (on a timer: no thread is
-  // held). With `error` empty and `drop_connection` false the request is
-  // then served normally: latency only. Requests longer than the client's
-  // timeout look like timeouts to it.
-  absl::Duration latency = absl::ZeroDuration();
-};
+// after a delay (on a timer: no thread is held); or only a delay before the
+// request is served normally. It is core's FaultRule (ferry/faults.h), and
+// the gateway's faults are its broker's (Broker::faults()): a fault injected
+// here also hits native calls, and one injected on the broker also hits
+// requests over the wire. Over the wire, an `error` not in the service's
+// table is sent as its own code with `http_status`; `drop_connection`
+// closes the connection. An empty `message` is sent as "Injected by the
+// ferry gateway.". Requests longer than the client's timeout look like
+// timeouts to it.
+using InjectedFault = FaultRule;
 
 struct GatewayOptions {
   // Interface to bind. The default serves only this machine.
@@ -183,7 +171,8 @@ struct GatewayOptions {
   // Runs at the end of Reset() (and POST /_ferry/reset), e.g. to provision
   // queues again; its error is Reset()'s.
   std::function<absl::Status(Broker&)> on_reset{};
-  // Seeds the draws of faults' probabilities; 0: a random seed.
+  // Seeds the draws of faults' probabilities (reseeding the broker's
+  // FaultInjector); 0: keep the broker's seed.
   uint64_t fault_seed = 0;
 };
 
