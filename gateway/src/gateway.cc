@@ -4,6 +4,10 @@
 // their response back to the session's strand, so the event loop never
 // waits on core.
 //
+// A connection that opens with HTTP/2's client preface is handed to an
+// Http2Session (http2_session.h) on the same socket and strand; its streams
+// take the same routes (ServerState::Route) as HTTP/1.1 requests.
+//
 // Shutdown (Stop): stop accepting; close connections that have no request in
 // progress; cancel waiting long polls (ReceiveCancellation), which then
 // answer with no messages; let the blocking pool finish; then let the event
@@ -40,6 +44,7 @@
 #include "boost/beast/http.hpp"
 #include "ferry/sqs.h"
 #include "ferry/sync.h"
+#include "http2_session.h"
 #include "http_message.h"
 #include "sns_service.h"
 #include "sqs_service.h"
@@ -132,7 +137,7 @@ class BlockingPool {
 class Session;
 
 // What sessions share: options, services, the pool and the session registry.
-struct ServerState {
+struct ServerState : public Http2Server {
   ServerState(const GatewayOptions& o, Broker& broker,
               std::function<absl::Status()> reset)
       : options(o),
@@ -173,10 +178,22 @@ struct ServerState {
   }
   // The service a request is for: SNS's when it says so (SnsService::
   // IsSnsRequest), else SQS's.
-  Service& ServiceFor(const HttpRequest& request) {
+  Service& ServiceFor(const HttpRequest& request) override {
     if (SnsService::IsSnsRequest(request)) return sns_service;
     return sqs_service;
   }
+
+  // The call answering a request: /health, /metrics, the admin paths, else
+  // its service's.
+  PreparedCall Route(HttpRequest request) override;
+  size_t MaxBodyBytes(const HttpRequest&) override {
+    return options.max_sqs_body_bytes;
+  }
+  void RunBlocking(absl::AnyInvocable<void() &&> fn) override {
+    pool.Run(std::move(fn));
+  }
+  bool Stopping() const override { return stopping.load(); }
+  absl::Duration IdleTimeout() const override { return options.idle_timeout; }
 
   const GatewayOptions options;
   Mutex records_mu;
@@ -204,6 +221,29 @@ HttpResponse HealthResponse() {
   return r;
 }
 
+PreparedCall ServerState::Route(HttpRequest request) {
+  std::string_view path = TargetPath(request.target);
+  PreparedCall call;
+  if (path == "/health" || path == "/_ferry/health") {
+    call.run = [] { return HealthResponse(); };
+  } else if (path == "/metrics" && request.method == "GET") {
+    call.run = [this] {
+      HttpResponse metrics;
+      metrics.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      metrics.body = sqs_service.MetricsText();
+      metrics.body += sns_service.MetricsText();
+      return metrics;
+    };
+  } else if (AdminService::IsAdminPath(path)) {
+    call.run = [this, request = std::move(request)] {
+      return admin.Handle(request);
+    };
+  } else {
+    return ServiceFor(request).Prepare(std::move(request));
+  }
+  return call;
+}
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, ServerState* server)
@@ -226,13 +266,14 @@ class Session : public std::enable_shared_from_this<Session> {
       server_->sessions.emplace(this, weak_from_this());
     }
     asio::dispatch(stream_.get_executor(),
-                   [self = shared_from_this()] { self->DoRead(); });
+                   [self = shared_from_this()] { self->Detect(); });
   }
 
   // On the session's strand: closes the connection unless a request is in
   // progress (that one closes after its response).
   void CloseIfIdle() {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (auto http2 = self->http2_.lock()) return http2->Shutdown();
       // A request waiting out injected latency goes ahead now.
       self->delay_timer_.cancel();
       if (!self->busy_) self->Close();
@@ -240,6 +281,22 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // HTTP/2's preface first hands the connection to an Http2Session; other
+  // bytes stay in buffer_ for the HTTP/1.1 parser.
+  void Detect() {
+    stream_.expires_after(ToChrono(server_->options.idle_timeout));
+    AsyncDetectHttp2(
+        stream_, buffer_,
+        [self = shared_from_this()](beast::error_code ec, bool http2) {
+          if (ec || (http2 && self->server_->stopping.load())) {
+            return self->Close();
+          }
+          if (!http2) return self->DoRead();
+          self->http2_ = Http2Session::Start(self->stream_, self->buffer_,
+                                             self->server_, self);
+        });
+  }
+
   void DoRead() {
     if (server_->stopping.load()) return Close();
     parser_.emplace();
@@ -326,23 +383,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return OnReadError(ec);
     busy_ = true;
     const bool keep_alive = parser_->get().keep_alive();
-    HttpRequest request = ToRequest(true);
-    std::string_view path = TargetPath(request.target);
-    if (path == "/health" || path == "/_ferry/health") {
-      return Respond(HealthResponse(), keep_alive);
-    }
-    if (path == "/metrics" && request.method == "GET") {
-      HttpResponse metrics;
-      metrics.content_type = "text/plain; version=0.0.4; charset=utf-8";
-      metrics.body = server_->sqs_service.MetricsText();
-      metrics.body += server_->sns_service.MetricsText();
-      return Respond(std::move(metrics), keep_alive);
-    }
-    if (AdminService::IsAdminPath(path)) {
-      return Respond(server_->admin.Handle(request), keep_alive);
-    }
-    Service& service = server_->ServiceFor(request);
-    PreparedCall call = service.Prepare(std::move(request));
+    PreparedCall call = server_->Route(ToRequest(true));
     if (call.delay > absl::ZeroDuration() && !server_->stopping.load()) {
       delay_timer_.expires_after(ToChrono(call.delay));
       delay_timer_.async_wait([self = shared_from_this(),
@@ -429,6 +470,7 @@ class Session : public std::enable_shared_from_this<Session> {
   ServerState* server_;
   bool busy_ = false;  // on the strand only
   std::array<char, 16384> drain_buffer_;
+  std::weak_ptr<Http2Session> http2_;  // set when the connection is HTTP/2
 };
 
 }  // namespace
