@@ -14,6 +14,13 @@
 // loop run until every remaining response is written and its connection
 // closed.
 //
+// Streamed responses (HttpResponse::stream: SubscribeToShard's event
+// stream) go out over HTTP/1.1 with chunked transfer encoding, one chunk per
+// BodySink::Write, and the connection closes after the last chunk. While a
+// body streams, the session reads the socket only to notice the client
+// leaving; then, or when the queue of unsent chunks passes 64 MiB, or at
+// Stop, the ResponseStream is stopped.
+//
 // Timeouts: idle or stalled connections are closed after
 // GatewayOptions::idle_timeout by Beast's tcp_stream timer. These are network
 // timeouts of the HTTP layer; no SQS semantics read the real clock here.
@@ -46,6 +53,7 @@
 #include "ferry/sync.h"
 #include "http2_session.h"
 #include "http_message.h"
+#include "kinesis_service.h"
 #include "sns_service.h"
 #include "sqs_service.h"
 
@@ -144,6 +152,8 @@ struct ServerState : public Http2Server {
         sqs_service(broker.sqs(), options, &cancellation, Recorder()),
         // One queue of faults for every service.
         sns_service(broker.sns(), options, &sqs_service.faults(), Recorder()),
+        kinesis_service(broker.kinesis(), options, &sqs_service.faults(),
+                        Recorder()),
         admin(broker, options, sqs_service,
               {.reset = std::move(reset),
                .records =
@@ -176,9 +186,11 @@ struct ServerState : public Http2Server {
       }
     };
   }
-  // The service a request is for: SNS's when it says so (SnsService::
-  // IsSnsRequest), else SQS's.
+  // The service a request is for: Kinesis's or SNS's when it says so
+  // (KinesisService::IsKinesisRequest, SnsService::IsSnsRequest), else
+  // SQS's.
   Service& ServiceFor(const HttpRequest& request) override {
+    if (KinesisService::IsKinesisRequest(request)) return kinesis_service;
     if (SnsService::IsSnsRequest(request)) return sns_service;
     return sqs_service;
   }
@@ -186,8 +198,11 @@ struct ServerState : public Http2Server {
   // The call answering a request: /health, /metrics, the admin paths, else
   // its service's.
   PreparedCall Route(HttpRequest request) override;
-  size_t MaxBodyBytes(const HttpRequest&) override {
-    return options.max_sqs_body_bytes;
+  // 8 MiB for Kinesis, GatewayOptions::max_sqs_body_bytes for the others.
+  size_t MaxBodyBytes(const HttpRequest& headers) override {
+    return KinesisService::IsKinesisRequest(headers)
+               ? kMaxKinesisBodyBytes
+               : options.max_sqs_body_bytes;
   }
   void RunBlocking(absl::AnyInvocable<void() &&> fn) override {
     pool.Run(std::move(fn));
@@ -201,6 +216,7 @@ struct ServerState : public Http2Server {
   ReceiveCancellation cancellation;
   SqsService sqs_service;
   SnsService sns_service;
+  KinesisService kinesis_service;
   AdminService admin;
   BlockingPool pool;
   std::atomic<bool> stopping{false};
@@ -232,6 +248,7 @@ PreparedCall ServerState::Route(HttpRequest request) {
       metrics.content_type = "text/plain; version=0.0.4; charset=utf-8";
       metrics.body = sqs_service.MetricsText();
       metrics.body += sns_service.MetricsText();
+      metrics.body += kinesis_service.MetricsText();
       return metrics;
     };
   } else if (AdminService::IsAdminPath(path)) {
@@ -276,6 +293,8 @@ class Session : public std::enable_shared_from_this<Session> {
       if (auto http2 = self->http2_.lock()) return http2->Shutdown();
       // A request waiting out injected latency goes ahead now.
       self->delay_timer_.cancel();
+      // A streamed body ends now, with its last chunk.
+      if (self->body_stream_ != nullptr) return self->EndStream(true);
       if (!self->busy_) self->Close();
     });
   }
@@ -301,7 +320,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (server_->stopping.load()) return Close();
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
-    parser_->body_limit(server_->options.max_sqs_body_bytes);
+    body_limit_ = server_->options.max_sqs_body_bytes;
+    parser_->body_limit(body_limit_);
     stream_.expires_after(ToChrono(server_->options.idle_timeout));
     http::async_read_header(
         stream_, buffer_, *parser_,
@@ -312,6 +332,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnHeader(beast::error_code ec) {
     if (ec) return OnReadError(ec);
+    body_limit_ = server_->MaxBodyBytes(ToRequest(false));
+    parser_->body_limit(body_limit_);
     auto expect = parser_->get()[http::field::expect];
     if (absl::EqualsIgnoreCase(AsAbsl(expect), "100-continue")) {
       asio::async_write(
@@ -359,7 +381,7 @@ class Session : public std::enable_shared_from_this<Session> {
           service.RefusedResponse(
               headers, 413, "RequestEntityTooLarge",
               absl::StrCat("The request body is larger than the limit of ",
-                           server_->options.max_sqs_body_bytes, " bytes.")),
+                           body_limit_, " bytes.")),
           /*keep_alive=*/false, /*linger=*/true);
     }
     if (ec == http::error::header_limit) {
@@ -417,6 +439,7 @@ class Session : public std::enable_shared_from_this<Session> {
       busy_ = false;
       return Close();
     }
+    if (r.stream != nullptr) return StartStream(std::move(r));
     const bool close = !keep_alive || server_->stopping.load();
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(parser_->get().version() == 10 ? 10 : 11);
@@ -438,6 +461,149 @@ class Session : public std::enable_shared_from_this<Session> {
                         if (ec || close) return self->Close();
                         self->DoRead();
                       });
+  }
+
+  // ---- Streamed bodies (on the strand unless said otherwise) ----
+
+  // The BodySink of a streamed body: hands each part to the session's
+  // strand. Any thread.
+  class ChunkSink : public BodySink {
+   public:
+    explicit ChunkSink(std::weak_ptr<Session> session)
+        : session_(std::move(session)) {}
+    bool Write(std::string bytes) override {
+      MutexLock lock(&mu_);
+      std::shared_ptr<Session> s = session_.lock();
+      if (closed_ || s == nullptr) return false;
+      asio::post(s->stream_.get_executor(),
+                 [s, bytes = std::move(bytes)]() mutable {
+                   s->QueueChunk(std::move(bytes));
+                 });
+      return true;
+    }
+    void Close() override {
+      MutexLock lock(&mu_);
+      std::shared_ptr<Session> s = session_.lock();
+      if (closed_ || s == nullptr) return;
+      closed_ = true;
+      asio::post(s->stream_.get_executor(), [s] { s->EndStream(false); });
+    }
+    // The session is done with the body: later calls are dropped.
+    void Detach() {
+      MutexLock lock(&mu_);
+      closed_ = true;
+    }
+
+   private:
+    Mutex mu_;
+    const std::weak_ptr<Session> session_;
+    bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  };
+
+  void StartStream(HttpResponse r) {
+    body_stream_ = std::move(r.stream);
+    auto head = std::make_shared<http::response<http::empty_body>>();
+    head->version(11);
+    head->result(static_cast<unsigned>(r.status));
+    head->set(http::field::server, "ferry");
+    if (!r.content_type.empty()) {
+      head->set(http::field::content_type, r.content_type);
+    }
+    for (auto& [name, value] : r.headers) head->set(name, value);
+    head->keep_alive(false);
+    head->chunked(true);
+    auto sr =
+        std::make_shared<http::response_serializer<http::empty_body>>(*head);
+    stream_.expires_after(ToChrono(server_->options.idle_timeout));
+    writing_ = true;
+    http::async_write_header(
+        stream_, *sr,
+        [self = shared_from_this(), head, sr](beast::error_code ec, size_t) {
+          self->writing_ = false;
+          if (ec || self->body_stream_ == nullptr) return self->AbortStream();
+          self->stream_.expires_never();
+          // Unless Stop already ended it (the last chunk is queued).
+          if (!self->ending_) {
+            self->sink_ = std::make_shared<ChunkSink>(self->weak_from_this());
+            self->body_stream_->Start(self->sink_);
+            self->WatchClient();
+          }
+          self->WriteNext();
+        });
+  }
+
+  // Reads (and drops) whatever the client sends while the body streams; an
+  // error or end of input means it went away.
+  void WatchClient() {
+    stream_.socket().async_read_some(
+        asio::buffer(drain_buffer_),
+        [self = shared_from_this()](beast::error_code ec, size_t) {
+          if (self->body_stream_ == nullptr) return;
+          if (ec) return self->AbortStream();
+          self->WatchClient();
+        });
+  }
+
+  void QueueChunk(std::string bytes) {
+    constexpr size_t kMaxQueuedBytes = 64 << 20;
+    if (body_stream_ == nullptr || ending_ || bytes.empty()) return;
+    if (queued_bytes_ + bytes.size() > kMaxQueuedBytes) return EndStream(true);
+    std::string chunk = absl::StrCat(absl::Hex(bytes.size()), "\r\n");
+    chunk += bytes;
+    chunk += "\r\n";
+    queued_bytes_ += chunk.size();
+    chunks_.push_back(std::move(chunk));
+    WriteNext();
+  }
+
+  // The last chunk, then the connection closes. `stop`: the transport ends
+  // the body (client too slow, Stop), so the stream is stopped first.
+  void EndStream(bool stop) {
+    if (body_stream_ == nullptr || ending_) return;
+    ending_ = true;
+    if (stop) {
+      body_stream_->Stop();
+      if (sink_ != nullptr) sink_->Detach();
+    }
+    chunks_.push_back("0\r\n\r\n");
+    WriteNext();
+  }
+
+  void WriteNext() {
+    if (writing_ || chunks_.empty()) return;
+    writing_ = true;
+    auto chunk = std::make_shared<std::string>(std::move(chunks_.front()));
+    chunks_.pop_front();
+    queued_bytes_ -= std::min(queued_bytes_, chunk->size());
+    // A client that stops reading is dropped after the idle timeout (1 s
+    // once the server stops).
+    stream_.expires_after(server_->stopping.load()
+                              ? std::chrono::seconds(1)
+                              : ToChrono(server_->options.idle_timeout));
+    asio::async_write(
+        stream_, asio::buffer(*chunk),
+        [self = shared_from_this(), chunk](beast::error_code ec, size_t) {
+          self->writing_ = false;
+          if (ec) return self->AbortStream();
+          self->stream_.expires_never();
+          if (self->ending_ && self->chunks_.empty()) {
+            return self->AbortStream();
+          }
+          self->WriteNext();
+        });
+  }
+
+  // Ends a streamed body where it is and closes the connection.
+  void AbortStream() {
+    if (body_stream_ != nullptr) {
+      std::shared_ptr<ResponseStream> s = std::move(body_stream_);
+      body_stream_ = nullptr;
+      s->Stop();
+    }
+    if (sink_ != nullptr) sink_->Detach();
+    chunks_.clear();
+    busy_ = false;
+    Close();
   }
 
   void Linger(size_t drained) {
@@ -471,6 +637,14 @@ class Session : public std::enable_shared_from_this<Session> {
   bool busy_ = false;  // on the strand only
   std::array<char, 16384> drain_buffer_;
   std::weak_ptr<Http2Session> http2_;  // set when the connection is HTTP/2
+  size_t body_limit_ = 0;              // of the request being read
+  // A streamed response body (on the strand only).
+  std::shared_ptr<ResponseStream> body_stream_;
+  std::shared_ptr<ChunkSink> sink_;
+  std::deque<std::string> chunks_;  // framed, not yet written
+  size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  bool ending_ = false;  // the last chunk is queued
 };
 
 }  // namespace
@@ -576,6 +750,7 @@ class Gateway::Impl {
     if (state_ != nullptr) {
       state_->sqs_service.ResetCounters();
       state_->sns_service.ResetCounters();
+      state_->kinesis_service.ResetCounters();
     }
     if (absl::Status s = broker_.Reset(); !s.ok()) return s;
     if (options_.on_reset) return options_.on_reset(broker_);
