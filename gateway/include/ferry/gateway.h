@@ -12,9 +12,13 @@
 // SigV4 credential scope names the service "sns", or, unsigned, when it
 // carries Version=2010-03-31 or an Action only SNS has; GET
 // /SimpleNotificationService-*.pem (the path of the envelopes'
-// SigningCertURL) returns the signing certificate. It holds no semantics of
-// its own: every request becomes a call of `Broker::sqs()` or
-// `Broker::sns()`.
+// SigningCertURL) returns the signing certificate. Kinesis is served in AWS
+// JSON 1.1 and CBOR (X-Amz-Target: Kinesis_20131202.<Op>, or a credential
+// scope naming "kinesis"; the answer in the request's encoding), with
+// SubscribeToShard answered as an AWS event stream
+// (application/vnd.amazon.eventstream; chunked over HTTP/1.1) and requests
+// bounded at 8 MiB. It holds no semantics of its own: every request becomes
+// a call of `Broker::sqs()`, `Broker::sns()` or `Broker::kinesis()`.
 //
 // Requests are signed by the SDKs with SigV4. With no configured
 // credentials (the default) every signature, and unsigned requests, are
@@ -106,8 +110,8 @@ struct GatewayCredential {
 // One request the gateway answered, as `Gateway::RecordedRequests()` returns
 // it (when GatewayOptions::record_requests is set).
 struct RecordedRequest {
-  std::string service{};    // "sqs" or "sns"
-  std::string protocol{};   // "json" or "query"
+  std::string service{};    // "sqs", "sns" or "kinesis"
+  std::string protocol{};   // "json", "query" or "cbor"
   std::string operation{};  // e.g. "SendMessage"; empty if none was named
   std::string method{};
   std::string target{};  // path and query string
@@ -142,7 +146,8 @@ struct GatewayOptions {
   std::string host = "127.0.0.1";
   // 0: an ephemeral port, reported by Start() and port().
   uint16_t port = 0;
-  // Largest request body accepted for SQS; larger requests get HTTP 413.
+  // Largest request body accepted for SQS and SNS; larger requests get HTTP
+  // 413. (Kinesis requests are bounded at AWS's 8 MiB.)
   size_t max_sqs_body_bytes = 4 << 20;
   // Connections beyond this are closed as soon as they are accepted.
   int max_connections = 1024;
