@@ -206,11 +206,14 @@ int RunServe(int argc, char** argv) {
   }
   auto provision = [&config, &config_path](ferry::Broker& b) -> absl::Status {
     if (config.empty()) return absl::OkStatus();
-    absl::StatusOr<std::vector<ferry::ProvisionedQueue>> created =
-        ferry::ProvisionFromJson(b, config);
+    absl::StatusOr<ferry::ProvisionResult> created =
+        ferry::Provision(b, config);
     if (!created.ok()) return created.status();
-    std::cerr << "ferry serve: " << config_path << ": " << created->size()
-              << " queue(s) provisioned\n";
+    std::cerr << "ferry serve: " << config_path << ": "
+              << created->queues.size() << " queue(s), "
+              << created->topics.size() << " topic(s), "
+              << created->subscriptions.size() << " subscription(s), "
+              << created->streams.size() << " stream(s) provisioned\n";
     return absl::OkStatus();
   };
   if (absl::Status s = provision(**broker); !s.ok()) {

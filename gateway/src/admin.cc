@@ -247,20 +247,39 @@ HttpResponse AdminService::Handle(const HttpRequest& request) {
   }
   if (path == "/_ferry/provision") {
     if (method != "POST") return wrong_method("POST");
-    absl::StatusOr<std::vector<ProvisionedQueue>> created =
-        ProvisionFromJson(broker_, request.body, Endpoint(request));
+    absl::StatusOr<ProvisionResult> created =
+        Provision(broker_, request.body, Endpoint(request));
     if (!created.ok()) {
       return Error(absl::IsInvalidArgument(created.status()) ? 400 : 500,
                    std::string(created.status().message()));
     }
-    Json queues = Json::array();
-    for (const ProvisionedQueue& q : *created) {
+    Json queues = Json::array(), topics = Json::array(),
+         subscriptions = Json::array(), streams = Json::array();
+    for (const ProvisionedQueue& q : created->queues) {
       queues.push_back(Json{{"name", q.name},
                             {"account", q.account},
                             {"region", q.region},
                             {"queue_url", q.queue_url}});
     }
-    return JsonResponse(200, Json{{"queues", queues}});
+    for (const ProvisionedTopic& t : created->topics) {
+      topics.push_back(Json{{"name", t.name}, {"topic_arn", t.topic_arn}});
+    }
+    for (const ProvisionedSubscription& s : created->subscriptions) {
+      subscriptions.push_back(Json{{"topic_arn", s.topic_arn},
+                                   {"protocol", s.protocol},
+                                   {"endpoint", s.endpoint},
+                                   {"subscription_arn", s.subscription_arn}});
+    }
+    for (const ProvisionedStream& s : created->streams) {
+      streams.push_back(Json{{"name", s.name},
+                             {"stream_arn", s.stream_arn},
+                             {"shard_count", s.shard_count},
+                             {"existed", s.existed}});
+    }
+    return JsonResponse(200, Json{{"queues", queues},
+                                  {"topics", topics},
+                                  {"subscriptions", subscriptions},
+                                  {"streams", streams}});
   }
   return Error(404, absl::StrCat("no admin endpoint ", AsAbsl(path)));
 }

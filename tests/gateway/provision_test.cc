@@ -1,6 +1,7 @@
 // Pre-provisioning from JSON (ferry/provision.h): queues with attributes,
-// tags, FIFO, redrive in dependency order, several accounts and regions, and
-// strict validation with messages that name the place.
+// tags, FIFO, redrive in dependency order, several accounts and regions;
+// topics, subscriptions (filter policies, raw delivery, queues by name or
+// ARN) and streams; strict validation with messages that name the place.
 #include "ferry/provision.h"
 
 #include <memory>
@@ -9,7 +10,9 @@
 
 #include "ferry/broker.h"
 #include "ferry/errors.h"
+#include "ferry/kinesis.h"
 #include "ferry/memory_backend.h"
+#include "ferry/sns.h"
 #include "ferry/sqs.h"
 #include "ferry/testing/manual_clock.h"
 #include "gmock/gmock.h"
@@ -183,8 +186,160 @@ TEST_F(ProvisionTest, RejectsMalformedDocumentsNamingThePlace) {
                  "RedrivePolicy": "not json"}}]})"),
               HasSubstr("queues[0].attributes.RedrivePolicy: expected a JSON "
                         "object"));
-  EXPECT_THAT(InvalidMessage(R"({"topics": []})"),
-              HasSubstr("topics: this build of ferry provisions only SQS"));
+  EXPECT_THAT(InvalidMessage(R"({"topics": {}})"),
+              HasSubstr("topics: expected an array, got object"));
+  EXPECT_THAT(InvalidMessage(R"({"topics": [{"name": "t", "colour": 1}]})"),
+              HasSubstr("topics[0].colour: unknown key"));
+  EXPECT_THAT(InvalidMessage(R"({"topics": [{"name": "t"}, {"name": "t"}]})"),
+              HasSubstr("topics[1]: the topic 't' is also defined at "
+                        "topics[0]"));
+  EXPECT_THAT(InvalidMessage(R"({"subscriptions": [{"topic": "t",
+                 "protocol": "sqs"}]})"),
+              HasSubstr("subscriptions[0].endpoint: required"));
+  EXPECT_THAT(InvalidMessage(R"({"subscriptions": [{"topic": "t",
+                 "protocol": "sqs", "endpoint": "q",
+                 "attributes": {"FilterPolicy": [1]}}]})"),
+              HasSubstr("subscriptions[0].attributes.FilterPolicy: expected "
+                        "an object or a string, got array"));
+  EXPECT_THAT(InvalidMessage(R"({"subscriptions": [{"topic": "t",
+                 "protocol": "sqs", "endpoint": "q",
+                 "attributes": {"RawMessageDelivery": {}}}]})"),
+              HasSubstr("subscriptions[0].attributes.RawMessageDelivery: "
+                        "expected a string, number or boolean"));
+  EXPECT_THAT(InvalidMessage(R"({"streams": [{"name": "s",
+                 "shard_count": 0}]})"),
+              HasSubstr("streams[0].shard_count: expected an integer from 1 "
+                        "to 100000, got 0"));
+  EXPECT_THAT(InvalidMessage(R"({"streams": [{"name": "s",
+                 "retention_hours": "48"}]})"),
+              HasSubstr("streams[0].retention_hours: expected an integer"));
+  EXPECT_THAT(InvalidMessage(R"({"streams": [{"name": "s",
+                 "on_demand": true, "shard_count": 2}]})"),
+              HasSubstr("streams[0].shard_count: an on-demand stream takes "
+                        "no shard_count"));
+  EXPECT_THAT(InvalidMessage(R"({"streams": [{"name": "s",
+                 "on_demand": "yes"}]})"),
+              HasSubstr("streams[0].on_demand: expected a boolean"));
+  EXPECT_THAT(InvalidMessage(R"({"streams": [{"shard_count": 1}]})"),
+              HasSubstr("streams[0].name: required"));
+  EXPECT_THAT(InvalidMessage(R"({"streams": [{"name": "s"}, {"name": "s"}]})"),
+              HasSubstr("streams[1]: the stream 's' is also defined at "
+                        "streams[0]"));
+}
+
+TEST_F(ProvisionTest, CreatesTopicsSubscriptionsAndStreamsAfterQueues) {
+  const std::string doc = R"({
+    "streams": [
+      {"name": "clicks", "shard_count": 3, "retention_hours": 48},
+      {"name": "audit", "on_demand": true, "tags": {"team": "sec"}}
+    ],
+    "subscriptions": [
+      {"topic": "events", "protocol": "sqs", "endpoint": "orders",
+       "attributes": {"RawMessageDelivery": true,
+                      "FilterPolicy": {"kind": ["order"]}}},
+      {"topic": "arn:aws:sns:us-east-1:000000000000:events",
+       "protocol": "sqs",
+       "endpoint": "arn:aws:sqs:us-east-1:000000000000:everything"}
+    ],
+    "topics": [{"name": "events", "attributes": {"DisplayName": "Events"},
+                "tags": {"team": "payments"}}],
+    "queues": [{"name": "orders"}, {"name": "everything"}]
+  })";
+  absl::StatusOr<ProvisionResult> r = Provision(*broker_, doc);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->topics.size(), 1u);
+  EXPECT_EQ(r->topics[0].topic_arn,
+            "arn:aws:sns:us-east-1:000000000000:events");
+  ASSERT_EQ(r->subscriptions.size(), 2u);
+  EXPECT_EQ(r->subscriptions[0].endpoint,
+            "arn:aws:sqs:us-east-1:000000000000:orders");
+  ASSERT_EQ(r->streams.size(), 2u);
+  EXPECT_EQ(r->streams[0].shard_count, 3);
+  EXPECT_FALSE(r->streams[0].existed);
+
+  // The filter policy and raw delivery hold.
+  Sns& sns = broker_->sns();
+  const std::string topic = r->topics[0].topic_arn;
+  ASSERT_TRUE(
+      sns.Publish({}, {.topic_arn = topic,
+                       .message = "an order",
+                       .message_attributes = {{"kind",
+                                               {.data_type = "String",
+                                                .string_value = "order"}}}})
+          .ok());
+  ASSERT_TRUE(
+      sns.Publish({}, {.topic_arn = topic,
+                       .message = "a refund",
+                       .message_attributes = {{"kind",
+                                               {.data_type = "String",
+                                                .string_value = "refund"}}}})
+          .ok());
+  auto receive = [&](const std::string& queue) {
+    auto url = broker_->sqs().GetQueueUrl({}, {.queue_name = queue});
+    EXPECT_TRUE(url.ok());
+    auto got = broker_->sqs().ReceiveMessage(
+        {}, {.queue_url = url->queue_url, .max_number_of_messages = 10});
+    EXPECT_TRUE(got.ok());
+    std::vector<std::string> bodies;
+    for (const Message& m : got->messages) bodies.push_back(m.body);
+    return bodies;
+  };
+  EXPECT_THAT(receive("orders"), ElementsAre("an order"));
+  std::vector<std::string> all = receive("everything");
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_THAT(all[0], HasSubstr("\"Type\":\"Notification\""));
+
+  auto attrs = sns.GetTopicAttributes({}, {.topic_arn = topic});
+  ASSERT_TRUE(attrs.ok());
+  EXPECT_EQ(attrs->attributes["DisplayName"], "Events");
+
+  auto clicks =
+      broker_->kinesis().DescribeStreamSummary({}, {.stream_name = "clicks"});
+  ASSERT_TRUE(clicks.ok()) << clicks.status();
+  EXPECT_EQ(clicks->stream_description_summary.retention_period_hours, 48);
+  auto audit =
+      broker_->kinesis().DescribeStreamSummary({}, {.stream_name = "audit"});
+  ASSERT_TRUE(audit.ok()) << audit.status();
+  EXPECT_EQ(audit->stream_description_summary.stream_mode, "ON_DEMAND");
+
+  // Applying it again changes nothing.
+  absl::StatusOr<ProvisionResult> again = Provision(*broker_, doc);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->subscriptions[0].subscription_arn,
+            r->subscriptions[0].subscription_arn);
+  EXPECT_TRUE(again->streams[0].existed);
+  auto subs = sns.ListSubscriptionsByTopic({}, {.topic_arn = topic});
+  ASSERT_TRUE(subs.ok());
+  EXPECT_EQ(subs->subscriptions.size(), 2u);
+}
+
+TEST_F(ProvisionTest, SubscriptionsNeedTheirTopicAndQueue) {
+  auto no_topic = Provision(*broker_, R"({"subscriptions": [
+      {"topic": "nope", "protocol": "sqs", "endpoint": "q"}]})");
+  EXPECT_EQ(no_topic.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(no_topic.status().message(),
+              HasSubstr("subscriptions[0].topic: no topic 'nope'"));
+  auto no_queue = Provision(*broker_, R"({"topics": [{"name": "t"}],
+      "subscriptions": [{"topic": "t", "protocol": "sqs",
+                         "endpoint": "missing"}]})");
+  EXPECT_THAT(no_queue.status().message(),
+              HasSubstr("subscriptions[0].endpoint: queue 'missing'"));
+  auto aws = GetAwsError(no_queue.status());
+  ASSERT_TRUE(aws.has_value());
+  EXPECT_EQ(aws->shape, "QueueDoesNotExist");
+  // A topic that exists already is found by name.
+  auto existing = Provision(*broker_, R"({"queues": [{"name": "q"}],
+      "subscriptions": [{"topic": "t", "protocol": "sqs", "endpoint": "q"}]})");
+  EXPECT_TRUE(existing.ok()) << existing.status();
+}
+
+TEST_F(ProvisionTest, InjectedFaultsDoNotApply) {
+  broker_->faults().Inject({.error = "InternalFailure"},
+                           FaultInjector::kUntilCleared);
+  auto r = Provision(*broker_, R"({"queues": [{"name": "q"}],
+      "topics": [{"name": "t"}], "streams": [{"name": "s"}],
+      "subscriptions": [{"topic": "t", "protocol": "sqs", "endpoint": "q"}]})");
+  EXPECT_TRUE(r.ok()) << r.status();
 }
 
 TEST_F(ProvisionTest, RejectsRedriveCycles) {
