@@ -18,7 +18,7 @@ if (at < 0 || at + 1 >= args.length) {
 }
 const ferry = args[at + 1];
 args.splice(at, 2);
-for (const pkg of ['@aws-sdk/client-sqs', 'sqs-consumer']) {
+for (const pkg of ['@aws-sdk/client-sqs', '@aws-sdk/client-sns', 'sqs-consumer']) {
   if (!existsSync(join(here, 'node_modules', pkg, 'package.json'))) {
     console.log(`SKIP: ${pkg} is not installed; run \`npm ci\` in ${here}`);
     process.exit(77);
