@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <initializer_list>
 #include <string>
@@ -48,6 +49,22 @@ double RunThreads(int threads, Fn fn) {
       .count();
 }
 
+// A wall-clock budget for loops bounded by a message count, so that a slow
+// disk (fsyncs of milliseconds on a busy VM) bounds a benchmark's duration
+// rather than stretching it: a loop stops at its count or when the budget
+// is spent, whichever comes first, and reports what it did.
+class TimeBudget {
+ public:
+  explicit TimeBudget(double seconds)
+      : end_(std::chrono::steady_clock::now() +
+             std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                 std::chrono::duration<double>(seconds))) {}
+  bool Spent() const { return std::chrono::steady_clock::now() >= end_; }
+
+ private:
+  std::chrono::steady_clock::time_point end_;
+};
+
 // Records one manually timed iteration that moved `messages` in `seconds`:
 // the `msgs_per_s` counter the comparison runner reads.
 inline void ReportMessages(benchmark::State& state, int64_t messages,
@@ -55,6 +72,17 @@ inline void ReportMessages(benchmark::State& state, int64_t messages,
   state.SetIterationTime(seconds);
   state.counters["msgs_per_s"] = static_cast<double>(messages) / seconds;
   state.SetItemsProcessed(messages);
+}
+
+// The --max-seconds=S flag: the TimeBudget of each fsync-bound run; sets
+// *seconds (0 until the flag is given: the caller's scale decides).
+inline OwnFlag MaxSecondsFlag(double* seconds) {
+  return {"max-seconds", [seconds](std::string_view value) {
+            *seconds = std::atof(std::string(value).c_str());
+            if (*seconds > 0) return true;
+            std::fprintf(stderr, "--max-seconds must be positive\n");
+            return false;
+          }};
 }
 
 // The --dir=PATH flag of benchmarks that write databases; sets *dir to

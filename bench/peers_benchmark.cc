@@ -17,11 +17,15 @@
 //
 // Usage:
 //   peers_benchmark [--scale=smoke|full] [--redis=HOST:PORT|unix:PATH]
-//                   [--dir=PATH] [benchmark flags]
+//                   [--max-seconds=S] [--dir=PATH] [benchmark flags]
 //
 //   --redis   a Redis server to use (its data is flushed). Without it the
 //             Redis benchmarks report an error instead of a figure; the
 //             runner and ctest start a private server and pass it.
+//   --max-seconds  wall-clock budget of each run (full: 8, smoke: 2): a
+//             producer stops at its message count or at the budget, and the
+//             figure is what was done (fsync-bound SQLite FULL runs would
+//             otherwise take minutes on a busy disk).
 //   --dir     where SQLite databases go (default: $TMPDIR or /tmp).
 //
 // Each benchmark's time is from releasing its threads to the last one
@@ -57,10 +61,16 @@ struct Scale {
   int64_t sqlite_normal;   // per SQLite synchronous=NORMAL send iteration
   int64_t sqlite_cycle;    // per SQLite send→receive→delete iteration
   int64_t backlog;         // the most producers may be ahead of consumers
+  double max_seconds;      // budget of one run (bench::TimeBudget)
 };
-constexpr Scale kSmoke{"smoke", 2000, 160, 1600, 400, 1000};
-constexpr Scale kFull{"full", 400000, 16000, 160000, 40000, 65536};
+constexpr Scale kSmoke{"smoke", 2000, 160, 1600, 400, 1000, 2};
+constexpr Scale kFull{"full", 400000, 16000, 160000, 40000, 65536, 8};
 Scale g_scale = kFull;
+double g_max_seconds_override = 0;
+double MaxSeconds() {
+  return g_max_seconds_override > 0 ? g_max_seconds_override
+                                    : g_scale.max_seconds;
+}
 std::string g_redis;  // HOST:PORT or unix:PATH; empty: no Redis
 std::string g_dir;
 
@@ -187,25 +197,35 @@ void RedisFlow(benchmark::State& state, const char* setup, const char* produce,
       ReadReplies(producer.get(), 1);
     }
     Backlog backlog(g_scale.backlog);
+    // The producer stops at `total` or when the budget is spent; the
+    // consumer then finishes what it sent.
+    std::atomic<int64_t> produced{0};
+    std::atomic<bool> producer_done{false};
+    int64_t done = 0;
+    bench::TimeBudget budget(MaxSeconds());
     double seconds = RunThreads(2, [&](int t) {
       if (t == 0) {
-        for (int64_t sent = 0; sent < total; sent += pipeline) {
+        for (int64_t sent = 0; sent < total && !budget.Spent();
+             sent += pipeline) {
           for (int i = 0; i < pipeline; ++i) {
             redisAppendCommand(producer.get(), produce, kBody.data(),
                                kBody.size());
           }
           ReadReplies(producer.get(), pipeline);
+          produced.fetch_add(pipeline, std::memory_order_release);
           backlog.Produced(pipeline);
         }
+        producer_done.store(true, std::memory_order_release);
         return;
       }
-      for (int64_t done = 0; done < total;) {
+      while (!producer_done.load(std::memory_order_acquire) ||
+             done < produced.load(std::memory_order_acquire)) {
         int64_t finished = consume(consumer.get(), pipeline);
         done += finished;
         backlog.Consumed(finished);
       }
     });
-    ReportMessages(state, total, seconds);
+    ReportMessages(state, done, seconds);
   }
   state.counters["pipeline"] = pipeline;
 }
@@ -385,12 +405,16 @@ void SqliteSends(benchmark::State& state, bool durable, int64_t total) {
     for (int t = 0; t < producers; ++t) {
       clients.push_back(std::make_unique<SqliteProducer>(path, durable, t));
     }
+    std::atomic<int64_t> sent{0};
+    bench::TimeBudget budget(MaxSeconds());
     double seconds = RunThreads(producers, [&](int t) {
-      for (int64_t i = 0; i < per_thread; ++i) clients[t]->Send(batch);
+      int64_t i = 0;
+      for (; i < per_thread && !budget.Spent(); ++i) clients[t]->Send(batch);
+      sent.fetch_add(i * batch);
     });
     clients.clear();
     RemoveSqlite(path);
-    ReportMessages(state, per_thread * producers * batch, seconds);
+    ReportMessages(state, sent.load(), seconds);
   }
 }
 
@@ -426,15 +450,24 @@ void SqliteCycle(benchmark::State& state, bool durable) {
     Stmt remove = Prepare(consumer.get(),
                           "DELETE FROM goqite WHERE queue = 'q' AND id = ?");
     Backlog backlog(g_scale.backlog);
+    // The producer stops at `total` or when the budget is spent; the
+    // consumer then takes what it sent.
+    std::atomic<int64_t> produced{0};
+    std::atomic<bool> producer_done{false};
+    int64_t consumed = 0;
+    bench::TimeBudget budget(MaxSeconds());
     double seconds = RunThreads(2, [&](int t) {
       if (t == 0) {
-        for (int64_t i = 0; i < total; ++i) {
+        for (int64_t i = 0; i < total && !budget.Spent(); ++i) {
           producer.Send(1);
+          produced.fetch_add(1, std::memory_order_release);
           backlog.Produced(1);
         }
+        producer_done.store(true, std::memory_order_release);
         return;
       }
-      for (int64_t done = 0; done < total;) {
+      while (!producer_done.load(std::memory_order_acquire) ||
+             consumed < produced.load(std::memory_order_acquire)) {
         int rc = sqlite3_step(receive.get());
         Check(rc, consumer.get(), "receive");
         if (rc != SQLITE_ROW) {
@@ -453,12 +486,12 @@ void SqliteCycle(benchmark::State& state, bool durable) {
                           static_cast<int>(id.size()), SQLITE_TRANSIENT);
         Check(sqlite3_step(remove.get()), consumer.get(), "delete");
         sqlite3_reset(remove.get());
-        ++done;
+        ++consumed;
         backlog.Consumed(1);
       }
     });
     RemoveSqlite(path);
-    ReportMessages(state, total, seconds);
+    ReportMessages(state, consumed, seconds);
   }
 }
 
@@ -504,13 +537,15 @@ BENCHMARK(BM_SqliteQueueCycleNormal)
 
 bool ParseOwnFlags(int* argc, char** argv) {
   bool full = true;
-  bool ok = bench::ParseBenchFlags(argc, argv, &full,
-                                   {{"redis",
-                                     [](std::string_view v) {
-                                       g_redis = std::string(v);
-                                       return true;
-                                     }},
-                                    bench::DirFlag(&g_dir)});
+  bool ok =
+      bench::ParseBenchFlags(argc, argv, &full,
+                             {{"redis",
+                               [](std::string_view v) {
+                                 g_redis = std::string(v);
+                                 return true;
+                               }},
+                              bench::MaxSecondsFlag(&g_max_seconds_override),
+                              bench::DirFlag(&g_dir)});
   g_scale = full ? kFull : kSmoke;
   return ok;
 }

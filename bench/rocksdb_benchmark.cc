@@ -24,6 +24,10 @@
 //   --scale=smoke  tiny sizes (ctest runs it so).
 //   --backlog=N    overrides the message count of the last two benchmarks
 //                  (full: 10,000,000; smoke: 20,000).
+//   --max-seconds=S  wall-clock budget of each send or receive+delete run
+//                  (full: 8, smoke: 2): a run stops at its message count or
+//                  at the budget and reports what it did, so fsync-bound
+//                  runs take seconds even when fsyncs take milliseconds.
 //   --dir=PATH     where the databases go (default: $TMPDIR or /tmp); the
 //                  figures depend on that disk's fsync latency.
 //
@@ -65,10 +69,16 @@ struct Scale {
   int64_t depth;              // receive+delete: messages waiting
   int64_t backlog;            // messages waiting / sent and deleted
   int64_t probes;             // timed receives at the head
+  double max_seconds;         // budget of one send or receive+delete run
 };
-constexpr Scale kSmoke{"smoke", 160, 1600, 1000, 20000, 2000};
-constexpr Scale kFull{"full", 16000, 320000, 200000, 10000000, 10000};
+constexpr Scale kSmoke{"smoke", 160, 1600, 1000, 20000, 2000, 2};
+constexpr Scale kFull{"full", 16000, 320000, 200000, 10000000, 10000, 8};
 Scale g_scale = kFull;
+double g_max_seconds_override = 0;
+double MaxSeconds() {
+  return g_max_seconds_override > 0 ? g_max_seconds_override
+                                    : g_scale.max_seconds;
+}
 std::string g_dir;
 int64_t g_backlog_override = 0;
 int64_t Backlog() {
@@ -108,9 +118,12 @@ void RawWrites(benchmark::State& state, bool sync, int64_t total) {
     std::unique_ptr<rocksdb::DB> db(raw);
     rocksdb::WriteOptions wo;
     wo.sync = sync;
+    std::atomic<int64_t> written{0};
+    bench::TimeBudget budget(MaxSeconds());
     double seconds = RunThreads(producers, [&](int t) {
       uint64_t key = static_cast<uint64_t>(t) << 40;
-      for (int64_t i = 0; i < per_thread; ++i) {
+      int64_t i = 0;
+      for (; i < per_thread && !budget.Spent(); ++i) {
         rocksdb::WriteBatch b;
         for (int j = 0; j < batch; ++j) {
           char k[8];
@@ -120,10 +133,11 @@ void RawWrites(benchmark::State& state, bool sync, int64_t total) {
         }
         if (!db->Write(wo, &b).ok()) std::abort();
       }
+      written.fetch_add(i * batch);
     });
     db.reset();
     std::filesystem::remove_all(dir);
-    ReportMessages(state, per_thread * producers * batch, seconds);
+    ReportMessages(state, written.load(), seconds);
   }
 }
 
@@ -162,10 +176,13 @@ void Sends(benchmark::State& state, RocksDbDurability durability,
     auto q = backend->queues().CreateQueue({.key = "bench"});
     if (!q.ok()) std::abort();
     const absl::Time now = absl::FromUnixSeconds(1700000000);
+    std::atomic<int64_t> sent{0};
+    bench::TimeBudget budget(MaxSeconds());
     double seconds = RunThreads(producers, [&](int) {
       std::vector<QueueStore::AppendEntry> entries(batch);
       std::vector<QueueStore::AppendOutcome> outcomes(batch);
-      for (int64_t i = 0; i < per_thread; ++i) {
+      int64_t i = 0;
+      for (; i < per_thread && !budget.Spent(); ++i) {
         for (auto& e : entries) {
           e.queue = q->id;
           e.message.body = kBody;
@@ -178,10 +195,11 @@ void Sends(benchmark::State& state, RocksDbDurability durability,
           std::abort();
         }
       }
+      sent.fetch_add(i * batch);
     });
     backend.reset();
     std::filesystem::remove_all(dir);
-    ReportMessages(state, per_thread * producers * batch, seconds);
+    ReportMessages(state, sent.load(), seconds);
   }
 }
 
@@ -220,6 +238,7 @@ void ReceiveDelete(benchmark::State& state, RocksDbDurability durability) {
     }
     state.ResumeTiming();
     int64_t done = 0;
+    bench::TimeBudget budget(MaxSeconds());
     double seconds = RunThreads(1, [&](int) {
       QueueStore::LeaseParams p;
       p.queue = q->id;
@@ -228,7 +247,7 @@ void ReceiveDelete(benchmark::State& state, RocksDbDurability durability) {
       p.max_messages = 10;
       std::vector<std::string_view> receipts;
       std::vector<ReceiptStatus> statuses;
-      for (;;) {
+      while (!budget.Spent()) {
         auto leased = qs.Lease(p);
         if (!leased.ok()) std::abort();
         if (leased->leases.empty()) break;
@@ -546,6 +565,7 @@ bool ParseOwnFlags(int* argc, char** argv) {
           }
           return true;
         }},
+       bench::MaxSecondsFlag(&g_max_seconds_override),
        bench::DirFlag(&g_dir)});
   g_scale = full ? kFull : kSmoke;
   return ok;
