@@ -12,7 +12,7 @@ PACKAGES=(
   nlohmann-json3-dev libssl-dev ca-certificates
   libboost-dev libnghttp2-dev
   python3-boto3 awscli
-  redis-server libhiredis-dev libsqlite3-dev gnuplot-nox
+  redis-server libhiredis-dev libsqlite3-dev gnuplot-nox wrk
 )
 # Node.js and npm for the JavaScript client tests (tests/clients/js). A
 # Node.js that bundles its own npm (another distribution's nodejs package,
