@@ -9,6 +9,9 @@
 //   ferry sqs       AWS-CLI-shaped SQS verbs against a running server
 //   ferry admin     the /_ferry/ test-support verbs of a running server
 //                   (remote.cc)
+//   ferry sns, ferry kinesis, ferry stats
+//                   verbs against a running server or a data directory
+//                   (verbs.cc)
 //
 // Exit status: 0 on success, 1 when a command fails, 2 for a usage error or a
 // command that is not available yet.
@@ -40,6 +43,7 @@
 #include "ferry/sqs.h"
 #include "remote.h"
 #include "serve.h"
+#include "verbs.h"
 
 // The build may pass the project version; this is the fallback.
 #ifndef FERRY_VERSION
@@ -64,7 +68,12 @@ constexpr std::string_view kUsage =
     "            server; `ferry sqs --help`\n"
     "  admin     reset, clock, clock-advance, faults, fault-add,\n"
     "            faults-clear, requests of a `ferry serve --admin`;\n"
-    "            `ferry admin --help`\n";
+    "            `ferry admin --help`\n"
+    "  sns       list-topics, create-topic, publish, subscribe against a\n"
+    "            running server or a data directory; `ferry sns --help`\n"
+    "  kinesis   list-streams, create-stream, describe-stream, put-record,\n"
+    "            get-records, tail; `ferry kinesis --help`\n"
+    "  stats     queues, topics and streams at a glance\n";
 
 // Returns `s` with "`what`: " in front of its message, keeping its payloads
 // (and so the AWS error that GetAwsError reads).
@@ -341,6 +350,9 @@ int main(int argc, char** argv) {
 #ifdef FERRY_HAVE_GATEWAY
   if (command == "sqs") return ferry_tools::RunSqs(argc - 2, argv + 2);
   if (command == "admin") return ferry_tools::RunAdmin(argc - 2, argv + 2);
+  if (command == "sns") return ferry_tools::RunSns(argc - 2, argv + 2);
+  if (command == "kinesis") return ferry_tools::RunKinesis(argc - 2, argv + 2);
+  if (command == "stats") return ferry_tools::RunStats(argc - 2, argv + 2);
 #endif
   if (argc > 2) {
     std::cerr << "ferry " << command << ": unexpected argument '" << argv[2]

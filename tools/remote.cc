@@ -61,10 +61,7 @@ constexpr std::string_view kAdminUsage =
     "  faults-clear\n"
     "  requests                   the recorded requests\n";
 
-struct Endpoint {
-  std::string host;
-  std::string port;
-};
+}  // namespace
 
 std::optional<Endpoint> ParseEndpoint(std::string_view url) {
   constexpr std::string_view kScheme = "http://";
@@ -82,12 +79,6 @@ std::optional<Endpoint> ParseEndpoint(std::string_view url) {
                   std::string(url.substr(colon + 1))};
 }
 
-struct Reply {
-  int status = 0;
-  std::string body;
-};
-
-// One HTTP/1.1 request; an error string when the server cannot be reached.
 std::optional<Reply> Call(const Endpoint& ep, http::verb method,
                           const std::string& target,
                           const std::map<std::string, std::string>& headers,
@@ -116,17 +107,6 @@ std::optional<Reply> Call(const Endpoint& ep, http::verb method,
   }
 }
 
-// Options as --name value pairs (and --flag), in order.
-struct Args {
-  std::vector<std::string> positional;
-  std::multimap<std::string, std::string> values;
-  bool Has(const std::string& k) const { return values.count(k) > 0; }
-  std::string Get(const std::string& k, std::string def = "") const {
-    auto it = values.find(k);
-    return it == values.end() ? def : it->second;
-  }
-};
-
 bool ParseArgs(int argc, char** argv, const std::vector<std::string>& flags,
                Args* out, std::string* error) {
   for (int i = 0; i < argc; ++i) {
@@ -150,6 +130,39 @@ bool ParseArgs(int argc, char** argv, const std::vector<std::string>& flags,
   }
   return true;
 }
+
+void PrintOutput(const Json& j, const Json& rows,
+                 const std::vector<std::string>& columns, bool table) {
+  if (!table) {
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  std::vector<size_t> width;
+  for (const std::string& c : columns) width.push_back(c.size());
+  auto cell = [](const Json& v) {
+    return v.is_string() ? v.get<std::string>() : v.dump();
+  };
+  for (const Json& row : rows) {
+    for (size_t i = 0; i < columns.size(); ++i) {
+      std::string v = row.contains(columns[i]) ? cell(row[columns[i]]) : "";
+      width[i] = std::max(width[i], v.size());
+    }
+  }
+  for (size_t i = 0; i < columns.size(); ++i) {
+    std::cout << std::left << std::setw(static_cast<int>(width[i]) + 2)
+              << columns[i];
+  }
+  std::cout << "\n";
+  for (const Json& row : rows) {
+    for (size_t i = 0; i < columns.size(); ++i) {
+      std::string v = row.contains(columns[i]) ? cell(row[columns[i]]) : "";
+      std::cout << std::left << std::setw(static_cast<int>(width[i]) + 2) << v;
+    }
+    std::cout << "\n";
+  }
+}
+
+namespace {
 
 class Remote {
  public:
@@ -191,34 +204,7 @@ class Remote {
   // Prints `j` as JSON, or as a table of `columns` of each row of `rows`.
   void Print(const Json& j, const Json& rows,
              const std::vector<std::string>& columns) {
-    if (!table_) {
-      std::cout << j.dump(2) << "\n";
-      return;
-    }
-    std::vector<size_t> width;
-    for (const std::string& c : columns) width.push_back(c.size());
-    auto cell = [](const Json& v) {
-      return v.is_string() ? v.get<std::string>() : v.dump();
-    };
-    for (const Json& row : rows) {
-      for (size_t i = 0; i < columns.size(); ++i) {
-        std::string v = row.contains(columns[i]) ? cell(row[columns[i]]) : "";
-        width[i] = std::max(width[i], v.size());
-      }
-    }
-    for (size_t i = 0; i < columns.size(); ++i) {
-      std::cout << std::left << std::setw(static_cast<int>(width[i]) + 2)
-                << columns[i];
-    }
-    std::cout << "\n";
-    for (const Json& row : rows) {
-      for (size_t i = 0; i < columns.size(); ++i) {
-        std::string v = row.contains(columns[i]) ? cell(row[columns[i]]) : "";
-        std::cout << std::left << std::setw(static_cast<int>(width[i]) + 2)
-                  << v;
-      }
-      std::cout << "\n";
-    }
+    PrintOutput(j, rows, columns, table_);
   }
 
   const Endpoint& endpoint() const { return ep_; }
