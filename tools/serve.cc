@@ -1,5 +1,6 @@
 // `ferry serve [--host H] [--port P] [--strict] [--credential K:S[:A]]...
-//              [--data-dir DIR] [--config FILE] [--admin] [--manual-clock]`
+//              [--data-dir DIR] [--config FILE] [--admin] [--manual-clock]
+//              [--insecure-https]`
 //
 // Opens a broker, in memory or, with --data-dir, on the RocksDB backend
 // (when the build has it), with AWS's waits and quotas under --strict,
@@ -9,7 +10,12 @@
 // when it drains in-flight requests and exits 0. --admin turns on the
 // /_ferry/ test-support endpoints (ferry/gateway.h) and request recording;
 // --manual-clock runs the broker on a clock that moves only through
-// POST /_ferry/clock/advance (it starts at the current time).
+// POST /_ferry/clock/advance (it starts at the current time). SNS http/https
+// subscriptions are POSTed for real through ferry's HTTP client
+// (ferry/http_client.h) from a pool of delivery threads; --insecure-https
+// skips the certificate check of https endpoints. Once a second the main
+// thread runs the broker's maintenance: SNS delivery retries due on its
+// clock, message move tasks.
 #include "serve.h"
 
 #include <signal.h>
@@ -34,6 +40,7 @@
 #include "ferry/testing/manual_clock.h"
 #ifdef FERRY_HAVE_GATEWAY
 #include "ferry/gateway.h"
+#include "ferry/http_client.h"
 #include "ferry/provision.h"
 #endif
 #ifdef FERRY_HAVE_ROCKSDB
@@ -66,6 +73,9 @@ constexpr std::string_view kServeUsage =
     "                  and record requests (the last 10000)\n"
     "  --manual-clock  time moves only by POST /_ferry/clock/advance or\n"
     "                  /_ferry/clock/set (implies --admin); starts now\n"
+    "  --insecure-https\n"
+    "                  deliver to SNS https endpoints without verifying\n"
+    "                  their certificates (self-signed test endpoints)\n"
     "\n"
     "Prints the endpoint URL once ready; SIGINT/SIGTERM drain and exit 0.\n";
 
@@ -84,6 +94,7 @@ int RunServe(int argc, char** argv) {
   std::string config_path;
   bool admin = false;
   bool manual_clock = false;
+  bool insecure_https = false;
   std::vector<std::vector<std::string>> credentials;
   for (int i = 0; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -129,6 +140,8 @@ int RunServe(int argc, char** argv) {
     } else if (arg == "--manual-clock") {
       manual_clock = true;
       admin = true;
+    } else if (arg == "--insecure-https") {
+      insecure_https = true;
     } else {
       return Usage(std::string("unexpected argument '") + std::string(arg) +
                    "'");
@@ -181,6 +194,11 @@ int RunServe(int argc, char** argv) {
         ferry::Clock::Real().Now());
     options.clock = clock.get();
   }
+  // SNS http/https deliveries block on the endpoint: they run here, not on
+  // the gateway's threads. Declared before the broker, which must not
+  // outlive it.
+  ferry::ThreadPoolExecutor delivery_threads(4);
+  options.executor = &delivery_threads;
   std::unique_ptr<ferry::Backend> backend;
 #ifdef FERRY_HAVE_ROCKSDB
   if (!data_dir.empty()) {
@@ -204,6 +222,13 @@ int RunServe(int argc, char** argv) {
               << "\n";
     return 1;
   }
+  absl::StatusOr<std::shared_ptr<ferry::HttpTransport>> transport =
+      ferry::MakeHttpTransport({.verify_peer = !insecure_https});
+  if (!transport.ok()) {
+    std::cerr << "ferry serve: " << transport.status().message() << "\n";
+    return 1;
+  }
+  (*broker)->sns().SetHttpTransport(*transport);
   auto provision = [&config, &config_path](ferry::Broker& b) -> absl::Status {
     if (config.empty()) return absl::OkStatus();
     absl::StatusOr<ferry::ProvisionResult> created =
@@ -250,10 +275,15 @@ int RunServe(int argc, char** argv) {
             << (admin ? ", admin endpoints at /_ferry/" : "")
             << (credentials.empty() ? "" : ", signatures verified")
             << "); Ctrl-C stops\n";
-  int signal = 0;
-  sigwait(&stop_signals, &signal);
+  int signal = -1;
+  while (signal < 0) {
+    const timespec one_second = {1, 0};
+    signal = sigtimedwait(&stop_signals, nullptr, &one_second);
+    if (signal < 0) (void)(*broker)->RunMaintenance();
+  }
   std::cerr << "ferry serve: stopping (signal " << signal << ")\n";
   gateway.Stop();
+  delivery_threads.Shutdown();
   return 0;
 #endif
 }
