@@ -26,6 +26,7 @@
 // timeouts of the HTTP layer; no SQS semantics read the real clock here.
 #include "ferry/gateway.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -320,7 +321,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (server_->stopping.load()) return Close();
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
-    body_limit_ = server_->options.max_sqs_body_bytes;
+    // The largest bound of any service until the headers say which one.
+    body_limit_ =
+        std::max(server_->options.max_sqs_body_bytes, kMaxKinesisBodyBytes);
     parser_->body_limit(body_limit_);
     stream_.expires_after(ToChrono(server_->options.idle_timeout));
     http::async_read_header(
@@ -332,8 +335,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnHeader(beast::error_code ec) {
     if (ec) return OnReadError(ec);
+    // The request's service bounds its body: a declared length at once, a
+    // chunked body as it arrives.
     body_limit_ = server_->MaxBodyBytes(ToRequest(false));
     parser_->body_limit(body_limit_);
+    if (parser_->content_length().value_or(0) > body_limit_) {
+      return OnReadError(http::error::body_limit);
+    }
     auto expect = parser_->get()[http::field::expect];
     if (absl::EqualsIgnoreCase(AsAbsl(expect), "100-continue")) {
       asio::async_write(
