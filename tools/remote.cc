@@ -8,6 +8,7 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,18 +18,15 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "boost/asio.hpp"
-#include "boost/beast/core.hpp"
+#include "absl/time/time.h"
 #include "boost/beast/http.hpp"
+#include "ferry/http_client.h"
 #include "nlohmann/json.hpp"
 
 namespace ferry_tools {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
+namespace http = boost::beast::http;
 using Json = nlohmann::json;
 
 constexpr std::string_view kSqsUsage =
@@ -83,28 +81,28 @@ std::optional<Reply> Call(const Endpoint& ep, http::verb method,
                           const std::string& target,
                           const std::map<std::string, std::string>& headers,
                           const std::string& body, std::string* error) {
-  try {
-    asio::io_context ioc;
-    tcp::resolver resolver(ioc);
-    beast::tcp_stream stream(ioc);
-    stream.connect(resolver.resolve(ep.host, ep.port));
-    http::request<http::string_body> req{method, target, 11};
-    req.set(http::field::host, absl::StrCat(ep.host, ":", ep.port));
-    req.set(http::field::user_agent, "ferry-cli");
-    for (const auto& [k, v] : headers) req.set(k, v);
-    req.body() = body;
-    req.prepare_payload();
-    http::write(stream, req);
-    beast::flat_buffer buffer;
-    http::response<http::string_body> res;
-    http::read(stream, buffer, res);
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    return Reply{static_cast<int>(res.result_int()), std::move(res.body())};
-  } catch (const std::exception& e) {
-    *error = e.what();
+  // ferry's one HTTP client; answers of any size (recorded requests can be
+  // large), and a deadline far beyond a long poll.
+  absl::StatusOr<std::unique_ptr<ferry::HttpClient>> client =
+      ferry::HttpClient::Create(
+          {.max_response_bytes = size_t{1} << 30, .max_idle_per_host = 0});
+  if (!client.ok()) {
+    *error = std::string(client.status().message());
     return std::nullopt;
   }
+  ferry::HttpRequest req{
+      .method = std::string(http::to_string(method)),
+      .url = absl::StrCat("http://", ep.host, ":", ep.port, target),
+      .headers = {{"User-Agent", "ferry-cli"}},
+      .body = body,
+      .timeout = absl::Minutes(10)};
+  for (const auto& [k, v] : headers) req.headers.emplace_back(k, v);
+  absl::StatusOr<ferry::HttpResponse> res = (*client)->Send(req);
+  if (!res.ok()) {
+    *error = std::string(res.status().message());
+    return std::nullopt;
+  }
+  return Reply{res->status, std::move(res->body)};
 }
 
 bool ParseArgs(int argc, char** argv, const std::vector<std::string>& flags,
