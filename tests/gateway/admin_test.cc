@@ -295,6 +295,46 @@ TEST_F(AdminTest, ProvisionCreatesQueuesWithUrlsOfThisServer) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_THAT(bad.JsonBody()["error"].get<std::string>(),
               HasSubstr("queues[0].name: required"));
+
+  // Topics, subscriptions and streams too.
+  r = Admin(http::verb::post, "/_ferry/provision",
+            R"({"topics": [{"name": "events"}],
+                "subscriptions": [{"topic": "events", "protocol": "sqs",
+                                   "endpoint": "jobs"}],
+                "streams": [{"name": "clicks", "shard_count": 2}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.JsonBody()["topics"][0]["topic_arn"],
+            "arn:aws:sns:us-east-1:000000000000:events");
+  EXPECT_EQ(r.JsonBody()["subscriptions"][0]["endpoint"],
+            "arn:aws:sqs:us-east-1:000000000000:jobs");
+  EXPECT_EQ(r.JsonBody()["streams"][0]["shard_count"], 2);
+}
+
+TEST_F(AdminTest, TheGatewaysFaultsAreTheBrokers) {
+  Client c(port_);
+  std::string url = CreateQueueJson(c, "shared");
+  Json send = {{"QueueUrl", url}, {"MessageBody", "m"}};
+  // Injected on the broker, hit over the wire, once.
+  broker_->faults().Inject(
+      {.operation = "SendMessage", .error = "RequestThrottled"}, 1);
+  EXPECT_EQ(c.Json10("SendMessage", send).Header("x-amzn-query-error"),
+            "RequestThrottled;Sender");
+  EXPECT_EQ(c.Json10("SendMessage", send).status, 200);
+  // Injected over HTTP, hit by a native call.
+  ASSERT_EQ(Admin(http::verb::post, "/_ferry/faults",
+                  R"({"operation": "ListQueues", "error": "InternalFailure"})")
+                .status,
+            200);
+  ASSERT_EQ(broker_->faults().Rules().size(), 1u);
+  absl::Status native = broker_->sqs().ListQueues({}, {}).status();
+  EXPECT_EQ(native.code(), absl::StatusCode::kInternal);
+  EXPECT_TRUE(broker_->faults().empty());
+  // A latency-only fault taken by the gateway is not applied again by the
+  // operation (which would block on the manual clock).
+  gateway_->InjectFault(
+      {.operation = "SendMessage", .latency = absl::Milliseconds(1)},
+      Gateway::kUntilCleared);
+  EXPECT_EQ(c.Json10("SendMessage", send).status, 200);
 }
 
 }  // namespace
