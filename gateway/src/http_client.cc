@@ -155,17 +155,17 @@ void WriteAndRead(Exchange& x, Stream& stream) {
   });
 }
 
-void Connect(Exchange& x, ssl::context* tls_context, bool verify_peer) {
+void Connect(Exchange& x, bool verify_peer) {
   x.stage = "resolving the host";
   x.resolver.async_resolve(
       x.url.host, std::to_string(x.url.port),
-      [&x, tls_context, verify_peer](beast::error_code ec,
-                                     tcp::resolver::results_type results) {
+      [&x, verify_peer](beast::error_code ec,
+                        tcp::resolver::results_type results) {
         if (ec) return x.Finish(ec);
         x.stage = "connecting";
         x.c.tcp().async_connect(
-            results, [&x, tls_context, verify_peer](beast::error_code ec2,
-                                                    const tcp::endpoint&) {
+            results,
+            [&x, verify_peer](beast::error_code ec2, const tcp::endpoint&) {
               if (ec2) return x.Finish(ec2);
               if (x.c.tls == nullptr) {
                 x.c.connected = true;
@@ -361,7 +361,7 @@ absl::StatusOr<HttpResponse> HttpClient::Impl::Attempt(
       WriteAndRead(x, *conn.plain);
     }
   } else {
-    Connect(x, tls_context ? &*tls_context : nullptr, options.verify_peer);
+    Connect(x, options.verify_peer);
   }
   conn.ioc.run();
 
