@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -90,6 +91,19 @@ class H2Client {
     return id;
   }
 
+  // Kinesis's JSON 1.1 protocol.
+  int32_t SubmitKinesis(const std::string& op, const Json& body) {
+    return Submit("POST", "/",
+                  {{"content-type", "application/x-amz-json-1.1"},
+                   {"x-amz-target", "Kinesis_20131202." + op}},
+                  body.dump());
+  }
+  H2Response CallKinesis(const std::string& op, const Json& body) {
+    int32_t id = SubmitKinesis(op, body);
+    EXPECT_TRUE(Wait({id}));
+    return responses_[id];
+  }
+
   // SQS's JSON protocol.
   int32_t SubmitJson(const std::string& op, const Json& body) {
     return Submit("POST", "/",
@@ -112,6 +126,22 @@ class H2Client {
     int32_t id = SubmitJson(op, body);
     EXPECT_TRUE(Wait({id}));
     return responses_[id];
+  }
+
+  // Sends and receives until `done()` holds; false if the connection ended
+  // first.
+  bool RunUntil(const std::function<bool()>& done) {
+    for (;;) {
+      if (!Pump()) return done();
+      if (done()) return true;
+      if (!ReadOnce()) return done();
+    }
+  }
+
+  // The client cancels a stream (RST_STREAM CANCEL).
+  void Cancel(int32_t id) {
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+    Pump();
   }
 
   // Reads until the server closes the connection; true if it did.
@@ -420,6 +450,94 @@ TEST_F(Http2Test, StopDrainsALongPollInProgress) {
   EXPECT_TRUE(c.WaitForClose());
   EXPECT_TRUE(c.goaway_received());
   EXPECT_EQ(c.goaway_last_stream(), poll);
+}
+
+// Occurrences of `needle` in `haystack`.
+size_t Count(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + needle.size())) {
+    ++n;
+  }
+  return n;
+}
+
+class Http2KinesisTest : public Http2Test {
+ protected:
+  // A one-shard stream "s" and a consumer of it; returns the consumer's ARN.
+  std::string StreamWithConsumer(H2Client& c) {
+    EXPECT_EQ(
+        c.CallKinesis("CreateStream", {{"StreamName", "s"}, {"ShardCount", 1}})
+            .status,
+        200);
+    H2Response r = c.CallKinesis(
+        "RegisterStreamConsumer",
+        {{"StreamARN", "arn:aws:kinesis:us-east-1:000000000000:stream/s"},
+         {"ConsumerName", "c"}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.JsonBody()["Consumer"].value("ConsumerARN", "");
+  }
+  void Put(H2Client& c, const std::string& base64) {
+    H2Response r = c.CallKinesis(
+        "PutRecord",
+        {{"StreamName", "s"}, {"Data", base64}, {"PartitionKey", "k"}});
+    EXPECT_EQ(r.status, 200) << r.body;
+  }
+  int32_t Subscribe(H2Client& c, const std::string& consumer) {
+    return c.SubmitKinesis("SubscribeToShard",
+                           {{"ConsumerARN", consumer},
+                            {"ShardId", "shardId-000000000000"},
+                            {"StartingPosition", {{"Type", "TRIM_HORIZON"}}}});
+  }
+};
+
+TEST_F(Http2KinesisTest, SubscribeToShardStreamsDataFramesBesideOtherCalls) {
+  H2Client c(port_);
+  const std::string consumer = StreamWithConsumer(c);
+  Put(c, "b25l");  // "one"
+  int32_t sub = Subscribe(c, consumer);
+  const H2Response& events = c.response(sub);
+  ASSERT_TRUE(c.RunUntil([&] {
+    return events.done || Count(events.body, "SubscribeToShardEvent") >= 1;
+  }));
+  EXPECT_EQ(events.status, 200);
+  EXPECT_EQ(c.response(sub).headers.at("content-type"),
+            "application/vnd.amazon.eventstream");
+  EXPECT_EQ(c.response(sub).headers.count("content-length"), 0u);
+  EXPECT_EQ(Count(events.body, "initial-response"), 1u);
+  EXPECT_EQ(Count(events.body, "b25l"), 1u);
+  // Other calls on the same connection go on while the body streams; a
+  // record written now arrives as a later event.
+  Put(c, "dHdv");  // "two"
+  ASSERT_TRUE(c.RunUntil([&] { return Count(events.body, "dHdv") == 1; }));
+  EXPECT_FALSE(events.done);
+  // Stop ends the body (END_STREAM), then GOAWAY and close.
+  std::thread stopper([&] { gateway_->Stop(); });
+  EXPECT_TRUE(c.Wait({sub}));
+  EXPECT_FALSE(events.reset);
+  EXPECT_TRUE(c.WaitForClose());
+  stopper.join();
+  EXPECT_TRUE(c.goaway_received());
+}
+
+TEST_F(Http2KinesisTest, CancelledSubscriptionIsStoppedAndCanBeRenewed) {
+  H2Client c(port_);
+  const std::string consumer = StreamWithConsumer(c);
+  int32_t sub = Subscribe(c, consumer);
+  ASSERT_TRUE(c.RunUntil(
+      [&] { return Count(c.response(sub).body, "initial-response") == 1; }));
+  c.Cancel(sub);
+  // Writes after the client left are harmless; 5 s later a new subscription
+  // takes over, on the same connection.
+  for (int i = 0; i < 5; ++i) Put(c, "eA==");
+  clock_.Advance(absl::Seconds(6));
+  int32_t again = Subscribe(c, consumer);
+  ASSERT_TRUE(c.RunUntil([&] {
+    return c.response(again).done ||
+           Count(c.response(again).body, "SubscribeToShardEvent") >= 1;
+  }));
+  EXPECT_EQ(c.response(again).status, 200) << c.response(again).body;
+  EXPECT_EQ(Count(c.response(again).body, "eA=="), 5u);
 }
 
 }  // namespace
