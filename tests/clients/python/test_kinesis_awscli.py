@@ -6,7 +6,8 @@ usage: test_kinesis_awscli.py --ferry PATH/TO/ferry [--aws PATH/TO/aws]
 create-stream, wait stream-exists, put-record (raw data), get-shard-iterator
 and get-records (Data comes back base64, the arrival time as the CLI prints
 timestamps), list-shards, describe-stream-summary of a missing stream (exit
-status 254 and ResourceNotFoundException on stderr), delete-stream. Exits 0
+status 254 with CLI v2, 255 with v1, and ResourceNotFoundException on
+stderr), delete-stream. Exits 0
 on success, 1 on failure, 77 (ctest skip) when no aws program is found.
 """
 
