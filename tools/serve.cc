@@ -267,7 +267,8 @@ int RunServe(int argc, char** argv) {
     return 1;
   }
   std::cout << *url << std::endl;
-  std::cerr << "ferry serve: SQS (JSON and Query protocols) and SNS (Query) at "
+  std::cerr << "ferry serve: SQS (JSON and Query), SNS (Query) and Kinesis "
+               "(JSON 1.1 and CBOR) over HTTP/1.1 and h2c at "
             << *url
             << (data_dir.empty() ? " (in memory" : " (RocksDB in " + data_dir)
             << (strict ? ", strict" : "")
