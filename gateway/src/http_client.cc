@@ -33,6 +33,7 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "boost/beast/ssl.hpp"
+#include "ferry/clock.h"
 #include "ferry/sync.h"
 
 namespace ferry {
@@ -314,16 +315,15 @@ struct HttpClient::Impl {
   }
 
   // One attempt on `conn` (reused or new), bounded by `deadline`.
-  absl::StatusOr<HttpResponse> Attempt(
-      Connection& conn, const HttpUrl& url, const HttpRequest& request,
-      std::chrono::steady_clock::time_point deadline, bool* keep,
-      bool* closed_before_answer);
+  absl::StatusOr<HttpResponse> Attempt(Connection& conn, const HttpUrl& url,
+                                       const HttpRequest& request,
+                                       absl::Time deadline, bool* keep,
+                                       bool* closed_before_answer);
 };
 
 absl::StatusOr<HttpResponse> HttpClient::Impl::Attempt(
     Connection& conn, const HttpUrl& url, const HttpRequest& request,
-    std::chrono::steady_clock::time_point deadline, bool* keep,
-    bool* closed_before_answer) {
+    absl::Time deadline, bool* keep, bool* closed_before_answer) {
   *keep = false;
   *closed_before_answer = false;
   Exchange x(conn, url, options.max_response_bytes);
@@ -347,7 +347,10 @@ absl::StatusOr<HttpResponse> HttpClient::Impl::Attempt(
   if (verb == http::verb::head) x.parser->skip(true);
 
   conn.ioc.restart();
-  x.timer.expires_at(deadline);
+  // An I/O deadline of the real clock (the broker's clock, possibly a
+  // manual one, drives retries, not sockets).
+  x.timer.expires_after(absl::ToChronoNanoseconds(
+      std::max(deadline - Clock::Real().Now(), absl::ZeroDuration())));
   x.timer.async_wait([&x](beast::error_code ec) {
     if (ec || x.finished) return;
     x.timed_out = true;
@@ -422,9 +425,8 @@ HttpClient::~HttpClient() = default;
 absl::StatusOr<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   absl::StatusOr<HttpUrl> url = ParseHttpUrl(request.url);
   if (!url.ok()) return url.status();
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::microseconds(absl::ToInt64Microseconds(
-                            std::max(request.timeout, absl::ZeroDuration())));
+  const absl::Time deadline =
+      Clock::Real().Now() + std::max(request.timeout, absl::ZeroDuration());
   const std::string key =
       absl::StrCat(url->scheme, "://", url->host, ":", url->port);
   // A reused connection the server has closed meanwhile fails before any
