@@ -1125,21 +1125,10 @@ PreparedCall KinesisService::PrepareCall(HttpRequest& request,
     }
   }
 
-  std::optional<InjectedFault> fault =
-      faults_ == nullptr ? std::nullopt : faults_->Take(op);
-  const absl::Duration delay =
-      fault.has_value() ? fault->latency : absl::ZeroDuration();
-  if (fault.has_value() && (fault->drop_connection || !fault->error.empty())) {
-    PreparedCall call;
-    if (fault->drop_connection) {
-      HttpResponse dropped;
-      dropped.drop_connection = true;
-      call = ImmediateCall(std::move(dropped));
-    } else {
-      call = fail(WireErrorFromFault(*fault, AwsService::kKinesis));
-    }
-    call.delay = delay;
-    return call;
+  absl::Duration delay;
+  if (std::optional<PreparedCall> faulted = CallForInjectedFault(
+          faults_, op, AwsService::kKinesis, fail, &delay)) {
+    return *std::move(faulted);
   }
 
   PreparedCall call;

@@ -132,6 +132,28 @@ PreparedCall ImmediateCall(HttpResponse response) {
   return call;
 }
 
+std::optional<PreparedCall> CallForInjectedFault(
+    FaultQueue* faults, const std::string& op, AwsService service,
+    absl::FunctionRef<PreparedCall(const WireError&)> fail,
+    absl::Duration* delay) {
+  *delay = absl::ZeroDuration();
+  if (faults == nullptr) return std::nullopt;
+  std::optional<InjectedFault> fault = faults->Take(op);
+  if (!fault.has_value()) return std::nullopt;
+  *delay = fault->latency;
+  if (!fault->drop_connection && fault->error.empty()) return std::nullopt;
+  PreparedCall call;
+  if (fault->drop_connection) {
+    HttpResponse dropped;
+    dropped.drop_connection = true;
+    call = ImmediateCall(std::move(dropped));
+  } else {
+    call = fail(WireErrorFromFault(*fault, service));
+  }
+  call.delay = *delay;
+  return call;
+}
+
 PreparedCall PrepareRecorded(
     HttpRequest& request, std::string_view service,
     const RequestRecorder& recorder,

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "ferry/errors.h"
 #include "ferry/faults.h"
@@ -70,6 +71,18 @@ RequestContext RequestContextFor(const HttpRequest& request,
 
 // A call whose response is already known.
 PreparedCall ImmediateCall(HttpResponse response);
+
+class FaultQueue;
+
+// Consults the injected faults for `op` (none when `faults` is null). A fault
+// that answers by itself becomes the whole call, delayed by its latency: a
+// dropped connection, or its error as `fail` answers a WireError in the
+// service's protocol. Otherwise returns nullopt and sets `*delay` to the
+// latency the real call waits first (zero without a fault).
+std::optional<PreparedCall> CallForInjectedFault(
+    FaultQueue* faults, const std::string& op, AwsService service,
+    absl::FunctionRef<PreparedCall(const WireError&)> fail,
+    absl::Duration* delay);
 
 // Receives a record of every answered request when requests are recorded.
 using RequestRecorder = std::function<void(RecordedRequest)>;

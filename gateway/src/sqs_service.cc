@@ -1024,20 +1024,14 @@ PreparedCall SqsService::PrepareCall(HttpRequest& request,
                                                        "this endpoint.")));
   }
   const Operation& operation = it->second;
-  std::optional<InjectedFault> fault = faults_.Take(op);
-  const absl::Duration delay =
-      fault.has_value() ? fault->latency : absl::ZeroDuration();
-  if (fault.has_value() && (fault->drop_connection || !fault->error.empty())) {
-    HttpResponse response;
-    if (fault->drop_connection) {
-      response.drop_connection = true;
-    } else {
-      response = ErrorResponse(protocol, request_id,
-                               WireErrorFromFault(*fault, AwsService::kSqs));
-    }
-    PreparedCall call = ImmediateCall(std::move(response));
-    call.delay = delay;
-    return call;
+  absl::Duration delay;
+  if (std::optional<PreparedCall> faulted = CallForInjectedFault(
+          &faults_, op, AwsService::kSqs,
+          [&](const WireError& e) {
+            return ImmediateCall(ErrorResponse(protocol, request_id, e));
+          },
+          &delay)) {
+    return *std::move(faulted);
   }
   // The queue may be named by the request path (/<account>/<name>), as the
   // Java SDK v1 and the Query protocol's documentation do.
