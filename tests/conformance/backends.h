@@ -66,8 +66,8 @@ inline void PrintTo(const BackendFactory& factory, std::ostream* os) {
   *os << factory.name;
 }
 
-#if FERRY_TEST_ROCKSDB
-// A backend that removes its database directory when it is destroyed.
+// A backend that removes its directory (database or files) when it is
+// destroyed.
 class TempDirBackend final : public ferry::Backend {
  public:
   TempDirBackend(std::unique_ptr<ferry::Backend> inner, std::string dir)
@@ -88,17 +88,28 @@ class TempDirBackend final : public ferry::Backend {
   std::string dir_;
 };
 
+// A fresh, empty directory for one backend of this process. A name is never
+// reused within the process, and it is emptied first because another process
+// with the same pid may have left it behind.
+inline std::string FreshTestDir(const char* kind) {
+  static std::atomic<int> counter{0};
+  std::string dir = absl::StrCat(testing::TempDir(), "/ferry_", kind, "_",
+                                 ::getpid(), "_", counter.fetch_add(1));
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+  std::filesystem::create_directories(dir, ignored);
+  return dir;
+}
+
+#if FERRY_TEST_ROCKSDB
+
 // A RocksDB backend over a fresh temporary directory, in sync mode (the
 // default) with small memtables so that each test stays cheap. Its files
 // live in memory (RocksDB's MemEnv) unless FERRY_ROCKSDB_CONFORMANCE_DISK=1:
 // on disk each test pays ~100 ms of fsyncs for opening the database; the
 // reopen, crash and power-loss tests in tests/backends/rocksdb use the disk.
 inline std::unique_ptr<ferry::Backend> NewTemporaryRocksDbBackend() {
-  static std::atomic<int> counter{0};
-  std::string dir = absl::StrCat(testing::TempDir(), "/ferry_rocksdb_",
-                                 ::getpid(), "_", counter.fetch_add(1));
-  std::error_code ignored;
-  std::filesystem::remove_all(dir, ignored);
+  std::string dir = FreshTestDir("rocksdb");
   ferry::RocksDbBackendOptions options;
   options.path = dir;
   options.write_buffer_bytes = 1 << 20;
@@ -120,15 +131,15 @@ inline std::vector<BackendFactory> AllBackends() {
     {"Memory", [] { return ferry::NewMemoryBackend(); }},
         // The file-backed reference store (tests/testing): shows that every
         // rule lives in core and that the store interface fits a store that
-        // persists each transition.
+        // persists each transition. Its files (the queues' and the streams')
+        // live in a directory removed with the backend.
         {"PersistentFake",
-         [] {
-           static std::atomic<int> counter{0};
-           std::string path =
-               absl::StrCat(testing::TempDir(), "/ferry_fake_", ::getpid(), "_",
-                            counter.fetch_add(1), ".json");
-           std::remove(path.c_str());
-           return *ferry_testing::OpenPersistentFakeBackend({.path = path});
+         []() -> std::unique_ptr<ferry::Backend> {
+           std::string dir = FreshTestDir("fake");
+           return std::make_unique<TempDirBackend>(
+               *ferry_testing::OpenPersistentFakeBackend(
+                   {.path = dir + "/store.json"}),
+               dir);
          }},
 #if FERRY_TEST_ROCKSDB
         {"RocksDb", [] { return NewTemporaryRocksDbBackend(); }},
