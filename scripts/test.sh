@@ -177,9 +177,13 @@ else
     cmake --build build/tsan "${BUILD_JOBS[@]}"
   fi
   export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$ROOT/tests/tsan-suppressions.txt"
-  ctest --test-dir build/tsan -L 'conformance|stress|gateway' --output-on-failure \
-    --no-tests=error -j2 | tee build/tsan/ctest.log
-  tsan_summary="conformance+stress+gateway: $(grep -E 'tests passed' build/tsan/ctest.log | tail -1)"
+  # The conformance cases on the PersistentFake backend are left out here:
+  # the fake is test code behind one mutex, so TSan learns nothing from them
+  # that the memory and RocksDB cases do not show, and they are a third of
+  # the conformance time. Steps 3 and 4a run them.
+  ctest --test-dir build/tsan -L 'conformance|stress|gateway' -E '/PersistentFake$' \
+    --output-on-failure --no-tests=error -j2 | tee build/tsan/ctest.log
+  tsan_summary="conformance (memory, RocksDB)+stress+gateway: $(grep -E 'tests passed' build/tsan/ctest.log | tail -1)"
   # Unit tests of each backend (tests/backends/<name>) that the labels above
   # did not already run.
   for dir in build/tsan/tests/backends/*/; do
