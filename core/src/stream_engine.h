@@ -42,6 +42,11 @@ bool ParseU128(std::string_view text, u128* out);
 
 // MD5 of the partition key as a big-endian 128-bit integer.
 u128 PartitionKeyHash(std::string_view partition_key);
+// out[i] = PartitionKeyHash(keys[i]), short keys eight at a time (several
+// times faster per key than one call each). REQUIRES: out.size() ==
+// keys.size().
+void PartitionKeyHashes(std::span<const std::string_view> keys,
+                        std::span<u128> out);
 
 struct ShardMeta {
   ShardIndex index = 0;
