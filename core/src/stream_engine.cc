@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 #include <utility>
 
@@ -167,26 +168,24 @@ uint32_t Bswap32(uint32_t x) {
 // out[l] = the hash of keys[idx[l]] for l < n; every key is short.
 void Md5Lanes(const std::string_view* keys, const size_t* idx, size_t n,
               u128* out) {
-  // words[w][l]: little-endian word w of lane l's padded block.
-  alignas(32) uint32_t words[16][kMd5Lanes] = {};
+  // blocks[l]: lane l's padded block as 16 little-endian words.
+  uint32_t blocks[kMd5Lanes][16] = {};
   for (size_t l = 0; l < n; ++l) {
-    unsigned char block[64] = {};
     const std::string_view key = keys[idx[l]];
-    if (!key.empty()) std::memcpy(block, key.data(), key.size());
-    block[key.size()] = 0x80;
-    const uint64_t bits = static_cast<uint64_t>(key.size()) * 8;
-    for (int b = 0; b < 8; ++b) {
-      block[56 + b] = static_cast<unsigned char>(bits >> (8 * b));
+    auto* bytes = reinterpret_cast<unsigned char*>(blocks[l]);
+    if (!key.empty()) std::memcpy(bytes, key.data(), key.size());
+    bytes[key.size()] = 0x80;
+    if constexpr (std::endian::native == std::endian::big) {
+      for (uint32_t& w : blocks[l]) w = Bswap32(w);
     }
-    for (int w = 0; w < 16; ++w) {
-      words[w][l] = static_cast<uint32_t>(block[4 * w]) |
-                    static_cast<uint32_t>(block[4 * w + 1]) << 8 |
-                    static_cast<uint32_t>(block[4 * w + 2]) << 16 |
-                    static_cast<uint32_t>(block[4 * w + 3]) << 24;
-    }
+    blocks[l][14] = static_cast<uint32_t>(key.size() * 8);
   }
   Md5Vec m[16];
-  for (int w = 0; w < 16; ++w) std::memcpy(&m[w], words[w], sizeof(Md5Vec));
+  for (int w = 0; w < 16; ++w) {
+    alignas(32) uint32_t column[kMd5Lanes];
+    for (size_t l = 0; l < kMd5Lanes; ++l) column[l] = blocks[l][w];
+    std::memcpy(&m[w], column, sizeof(Md5Vec));
+  }
   const Md5Vec a0 = Md5Vec{} + 0x67452301u, b0 = Md5Vec{} + 0xefcdab89u,
                c0 = Md5Vec{} + 0x98badcfeu, d0 = Md5Vec{} + 0x10325476u;
   Md5Vec a = a0, b = b0, c = c0, d = d0;
