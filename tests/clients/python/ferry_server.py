@@ -1,10 +1,14 @@
-"""Starts `ferry serve --port 0` for a client test and stops it afterwards.
+"""Starts `ferry serve --port 0` for a client test and stops it afterwards;
+runs the AWS CLI against it.
 
 The server prints its endpoint URL on the first line of stdout once it
 accepts connections; SIGTERM drains it and it exits 0.
 """
 
+import argparse
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -70,3 +74,44 @@ def dummy_credentials_env():
         }
     )
     return env
+
+
+def awscli_test_args():
+    """The --ferry and --aws options of an AWS CLI test. None (after printing
+    SKIP) when there is no aws program; else prints the CLI's version."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ferry", required=True)
+    parser.add_argument("--aws", default=shutil.which("aws"))
+    args = parser.parse_args()
+    if not args.aws or not os.path.exists(args.aws):
+        print("SKIP: no aws program")
+        return None
+    version = subprocess.run([args.aws, "--version"], capture_output=True,
+                             text=True, env=dummy_credentials_env())
+    print(version.stdout.strip())
+    return args
+
+
+class AwsCli:
+    """`aws --endpoint-url URL --output json [SERVICE] ...` with dummy
+    credentials. Calling it returns the CompletedProcess (raising
+    AssertionError on a non-zero exit unless check=False); out() returns the
+    parsed JSON output ({} when there is none)."""
+
+    def __init__(self, aws, url, service=None):
+        self.aws = aws
+        self.url = url
+        self.service = [service] if service else []
+        self.env = dummy_credentials_env()
+
+    def __call__(self, *argv, check=True):
+        cmd = [self.aws, "--endpoint-url", self.url, "--output", "json",
+               *self.service, *argv]
+        r = subprocess.run(cmd, capture_output=True, text=True, env=self.env,
+                           timeout=60)
+        if check and r.returncode != 0:
+            raise AssertionError(f"{' '.join(cmd)} exited {r.returncode}: {r.stderr}")
+        return r
+
+    def out(self, *argv):
+        return json.loads(self(*argv).stdout or "{}")

@@ -11,40 +11,21 @@ delete-topic. Exits 0 on success, 1 on failure, 77 (ctest skip) when no aws
 program is found.
 """
 
-import argparse
 import json
 import os
-import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ferry_server import FerryServer, dummy_credentials_env  # noqa: E402
+from ferry_server import AwsCli, FerryServer, awscli_test_args  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--ferry", required=True)
-    parser.add_argument("--aws", default=shutil.which("aws"))
-    args = parser.parse_args()
-    if not args.aws or not os.path.exists(args.aws):
-        print("SKIP: no aws program")
+    args = awscli_test_args()
+    if args is None:
         return 77
-    env = dummy_credentials_env()
-    version = subprocess.run([args.aws, "--version"], capture_output=True, text=True,
-                             env=env).stdout.strip()
-    print(version)
     with FerryServer(args.ferry) as server:
-        def aws(service, *argv, check=True):
-            cmd = [args.aws, "--endpoint-url", server.url, "--output", "json",
-                   service, *argv]
-            r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
-            if check and r.returncode != 0:
-                raise AssertionError(f"{' '.join(cmd)} exited {r.returncode}: {r.stderr}")
-            return r
-
-        def out(service, *argv):
-            return json.loads(aws(service, *argv).stdout or "{}")
+        aws = AwsCli(args.aws, server.url)
+        out = aws.out
 
         topic = out("sns", "create-topic", "--name", "smoke")["TopicArn"]
         assert topic == "arn:aws:sns:us-east-1:000000000000:smoke", topic
