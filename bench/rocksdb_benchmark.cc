@@ -523,6 +523,166 @@ void BM_HeadReceiveAfterHistory(benchmark::State& state) {
   }
 }
 
+// ---- the comparison runner's backlog scaling --------------------------------
+
+// BM_BacklogScaling/backlog:L, one run per level L = 1,000, 10,000, ... up
+// to Backlog(), in that order, all on ONE database (buffered mode) that
+// grows from level to level instead of being rebuilt for each:
+//
+//   * the "backlog" queue is topped up from the previous level to L with
+//     Append of 10 (SendMessageBatch): the rate of that increment is the
+//     send rate with the previous level waiting; then RSS and disk;
+//   * a bounded sample at its head with L waiting: `probes` receives of one
+//     message (Lease of 1, timed alone, then deleted), then up to 10,000
+//     messages in receive(10)+delete cycles (timed together); after each
+//     sample as many messages are sent again (untimed) so L stay waiting;
+//   * the "history" queue gets sent+deleted messages (Append of 10, Lease of
+//     10 + Ack) from the previous level's count to L, then the p50 of
+//     `probes` single receives at its head against a queue created fresh in
+//     the same database at the same moment;
+//   * at the last level the backlog queue is purged (the backend compacts
+//     the purged range) and the directory compared with the empty database.
+struct Growth {
+  std::string dir;
+  std::unique_ptr<Backend> backend;
+  QueueId backlog = 0;
+  QueueId history = 0;
+  int64_t waiting = 0;  // messages in `backlog`
+  int64_t churned = 0;  // messages sent and deleted through `history`
+  double baseline_disk = 0;
+  int fresh_queues = 0;
+};
+Growth* g_growth = nullptr;
+
+std::vector<int64_t> BacklogLevels() {
+  std::vector<int64_t> levels;
+  for (int64_t l = 1000; l < Backlog(); l *= 10) levels.push_back(l);
+  levels.push_back(Backlog());
+  return levels;
+}
+
+void BM_BacklogScaling(benchmark::State& state) {
+  const int64_t level = state.range(0);
+  const int64_t probes = std::min<int64_t>(g_scale.probes, level);
+  const int64_t cycles = std::min<int64_t>(10000, level);
+  for (auto _ : state) {
+    if (g_growth == nullptr || g_growth->waiting > level) {
+      delete g_growth;
+      g_growth = new Growth;
+      g_growth->backend =
+          OpenBackend(RocksDbDurability::kBuffered, &g_growth->dir);
+      QueueStore& qs = g_growth->backend->queues();
+      auto b = qs.CreateQueue({.key = "backlog"});
+      auto h = qs.CreateQueue({.key = "history"});
+      if (!b.ok() || !h.ok()) std::abort();
+      g_growth->backlog = b->id;
+      g_growth->history = h->id;
+      g_growth->baseline_disk = DirBytes(g_growth->dir);
+    }
+    Growth& g = *g_growth;
+    QueueStore& qs = g.backend->queues();
+
+    // The backlog: grow it to `level`, then sample at its head.
+    const int64_t added = level - g.waiting;
+    auto start = std::chrono::steady_clock::now();
+    Fill(qs, g.backlog, added);
+    const double fill_s = Seconds(start);
+    g.waiting = level;
+    const double rss = ProcStatusBytes("VmRSS");
+    const double hwm = ProcStatusBytes("VmHWM");
+    const double disk = DirBytes(g.dir);
+    std::vector<double> head_lat;
+    head_lat.reserve(static_cast<size_t>(probes));
+    if (Drain(qs, g.backlog, 1, probes, &head_lat) != probes) std::abort();
+    Fill(qs, g.backlog, probes);
+    start = std::chrono::steady_clock::now();
+    if (Drain(qs, g.backlog, 10, cycles, nullptr) != cycles) std::abort();
+    const double cycle_s = Seconds(start);
+    Fill(qs, g.backlog, cycles);
+
+    // The history: sent and deleted up to `level`, then the head against a
+    // fresh queue.
+    start = std::chrono::steady_clock::now();
+    constexpr int64_t kChunk = 100000;
+    const int64_t churn = level - g.churned;
+    for (int64_t done = 0; done < churn;) {
+      const int64_t k = std::min(kChunk, churn - done);
+      Fill(qs, g.history, k);
+      if (Drain(qs, g.history, 10, k, nullptr) != k) std::abort();
+      done += k;
+    }
+    const double churn_s = Seconds(start);
+    g.churned = level;
+    auto probe = [&](QueueId queue) {
+      Fill(qs, queue, probes);
+      std::vector<double> lat;
+      lat.reserve(static_cast<size_t>(probes));
+      if (Drain(qs, queue, 1, probes, &lat) != probes) std::abort();
+      return lat;
+    };
+    auto fresh =
+        qs.CreateQueue({.key = absl::StrCat("fresh", g.fresh_queues++)});
+    if (!fresh.ok()) std::abort();
+    std::vector<double> fresh_lat = probe(fresh->id);
+    std::vector<double> history_lat = probe(g.history);
+    if (!qs.DeleteQueue(fresh->id).ok()) std::abort();
+
+    state.SetIterationTime(fill_s + cycle_s + churn_s);
+    state.counters["waiting"] = static_cast<double>(level);
+    state.counters["added"] = static_cast<double>(added);
+    state.counters["fill_msgs_per_s"] = static_cast<double>(added) / fill_s;
+    state.counters["rss_MiB"] = rss / kMiB;
+    state.counters["hwm_MiB"] = hwm / kMiB;
+    state.counters["disk_empty_MiB"] = g.baseline_disk / kMiB;
+    state.counters["disk_MiB"] = disk / kMiB;
+    state.counters["head_p50_us"] = Percentile(head_lat, 0.5);
+    state.counters["head_p99_us"] = Percentile(head_lat, 0.99);
+    state.counters["probes"] = static_cast<double>(probes);
+    state.counters["cycles"] = static_cast<double>(cycles);
+    state.counters["cycle_msgs_per_s"] = static_cast<double>(cycles) / cycle_s;
+    state.counters["history"] = static_cast<double>(level);
+    state.counters["churn_msgs_per_s"] = static_cast<double>(churn) / churn_s;
+    state.counters["p50_fresh_us"] = Percentile(fresh_lat, 0.5);
+    state.counters["p99_fresh_us"] = Percentile(fresh_lat, 0.99);
+    state.counters["p50_history_us"] = Percentile(history_lat, 0.5);
+    state.counters["p99_history_us"] = Percentile(history_lat, 0.99);
+    state.counters["ratio"] =
+        Percentile(history_lat, 0.5) / Percentile(fresh_lat, 0.5);
+    std::fprintf(
+        stderr,
+        "\n[backlog %lld] +%lld sent at %.0f msgs/s; VmRSS %.1f MiB (VmHWM "
+        "%.1f), disk %.1f MiB; head receive p50 %.1f us (p99 %.1f), "
+        "receive(10)+delete %.0f msgs/s\n"
+        "[history %lld] churn %.0f msgs/s; head p50 %.1f us vs fresh %.1f us "
+        "(%.2fx)\n",
+        static_cast<long long>(level), static_cast<long long>(added),
+        static_cast<double>(added) / fill_s, rss / kMiB, hwm / kMiB,
+        disk / kMiB, Percentile(head_lat, 0.5), Percentile(head_lat, 0.99),
+        static_cast<double>(cycles) / cycle_s, static_cast<long long>(level),
+        static_cast<double>(churn) / churn_s, Percentile(history_lat, 0.5),
+        Percentile(fresh_lat, 0.5),
+        Percentile(history_lat, 0.5) / Percentile(fresh_lat, 0.5));
+
+    if (level >= Backlog()) {
+      start = std::chrono::steady_clock::now();
+      if (!qs.Purge(g.backlog).ok()) std::abort();
+      const double purge_s = Seconds(start);
+      const double purged = DirBytes(g.dir);
+      state.counters["purge_s"] = purge_s;
+      state.counters["disk_purged_MiB"] = purged / kMiB;
+      std::fprintf(stderr,
+                   "[purge] %lld messages: %.2f s; disk %.1f MiB -> %.1f MiB "
+                   "(empty database %.1f MiB)\n",
+                   static_cast<long long>(level), purge_s, disk / kMiB,
+                   purged / kMiB, g.baseline_disk / kMiB);
+      const std::string dir = g.dir;
+      delete g_growth;
+      g_growth = nullptr;
+      std::filesystem::remove_all(dir);
+    }
+  }
+}
+
 void ProducerArgs(benchmark::internal::Benchmark* b) {
   b->ArgNames({"producers", "batch"});
   for (int producers : {1, 4, 16}) {
@@ -576,6 +736,20 @@ bool ParseOwnFlags(int* argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (!ferry::ParseOwnFlags(&argc, argv)) return 2;
-  return ferry::bench::RunBenchmarks(argc, argv, ferry::g_scale.name,
-                                     {{"ferry_dir", ferry::g_dir}});
+  // Registered after the flags: the levels depend on --backlog.
+  auto* growth = benchmark::RegisterBenchmark("BM_BacklogScaling",
+                                              ferry::BM_BacklogScaling)
+                     ->ArgName("backlog")
+                     ->UseManualTime()
+                     ->Iterations(1)
+                     ->Unit(benchmark::kMillisecond);
+  for (int64_t level : ferry::BacklogLevels()) growth->Arg(level);
+  const int rc = ferry::bench::RunBenchmarks(argc, argv, ferry::g_scale.name,
+                                             {{"ferry_dir", ferry::g_dir}});
+  if (ferry::g_growth != nullptr) {  // a filter stopped before the last level
+    const std::string dir = ferry::g_growth->dir;
+    delete ferry::g_growth;
+    std::filesystem::remove_all(dir);
+  }
+  return rc;
 }
