@@ -6,12 +6,11 @@
 //   ferry version   prints the version
 //   ferry help      prints the usage
 //   ferry serve     the AWS wire gateway over an in-memory broker (serve.cc)
-//   ferry sqs       AWS-CLI-shaped SQS verbs against a running server
 //   ferry admin     the /_ferry/ test-support verbs of a running server
 //                   (remote.cc)
-//   ferry sns, ferry kinesis, ferry stats
-//                   verbs against a running server or a data directory
-//                   (verbs.cc)
+//   ferry sqs, ferry sns, ferry kinesis, ferry stats
+//                   AWS-CLI-shaped verbs against a running server or a data
+//                   directory (verbs.cc)
 //
 // Exit status: 0 on success, 1 when a command fails, 2 for a usage error or a
 // command that is not available yet.
@@ -65,7 +64,7 @@ constexpr std::string_view kUsage =
     "            from an in-memory broker; `ferry serve --help` for options\n"
     "  sqs       list-queues, create-queue, delete-queue, purge-queue,\n"
     "            send-message, receive-message, stats against a running\n"
-    "            server; `ferry sqs --help`\n"
+    "            server or a data directory; `ferry sqs --help`\n"
     "  admin     reset, clock, clock-advance, faults, fault-add,\n"
     "            faults-clear, requests of a `ferry serve --admin`;\n"
     "            `ferry admin --help`\n"

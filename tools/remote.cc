@@ -1,7 +1,6 @@
-// `ferry sqs ...` and `ferry admin ...`: verbs against a running ferry
-// server (or any SQS endpoint for the sqs verbs), shaped like the AWS CLI.
-// Requests use SQS's JSON protocol, unsigned; the admin verbs use the
-// /_ferry/ endpoints (`ferry serve --admin`).
+// `ferry admin ...`: the /_ferry/ test-support verbs of a running ferry
+// server (`ferry serve --admin`); and what every verb shares: the endpoint
+// URL, one HTTP call, the options and the json/table output.
 #include "remote.h"
 
 #include <cstdint>
@@ -28,22 +27,6 @@ namespace {
 
 namespace http = boost::beast::http;
 using Json = nlohmann::json;
-
-constexpr std::string_view kSqsUsage =
-    "usage: ferry sqs <verb> [options] [--endpoint-url URL] "
-    "[--output json|table]\n"
-    "\n"
-    "verbs (queues by name, in the server's default account):\n"
-    "  list-queues [--prefix P]\n"
-    "  create-queue --queue-name N [--attribute NAME=VALUE]...\n"
-    "  delete-queue --queue-name N\n"
-    "  purge-queue --queue-name N\n"
-    "  send-message --queue-name N --message-body B\n"
-    "  receive-message --queue-name N [--max-number-of-messages K]\n"
-    "                  [--wait-time-seconds S] [--delete]\n"
-    "  stats        message counts of every queue\n"
-    "\n"
-    "--endpoint-url defaults to http://127.0.0.1:4566 (`ferry serve`).\n";
 
 constexpr std::string_view kAdminUsage =
     "usage: ferry admin <verb> [--endpoint-url URL]\n"
@@ -160,188 +143,13 @@ void PrintOutput(const Json& j, const Json& rows,
   }
 }
 
-namespace {
-
-class Remote {
- public:
-  Remote(Endpoint ep, bool table) : ep_(std::move(ep)), table_(table) {}
-
-  // An SQS JSON call; prints the error and returns nullopt on failure.
-  std::optional<Json> Sqs(const std::string& op, const Json& in) {
-    std::string error;
-    std::optional<Reply> r =
-        Call(ep_, http::verb::post, "/",
-             {{"Content-Type", "application/x-amz-json-1.0"},
-              {"X-Amz-Target", "AmazonSQS." + op}},
-             in.dump(), &error);
-    if (!r) {
-      std::cerr << "ferry: cannot reach " << ep_.host << ":" << ep_.port << ": "
-                << error << "\n";
-      return std::nullopt;
-    }
-    Json out = Json::parse(r->body, nullptr, false);
-    if (r->status != 200) {
-      std::string type = out.is_object() ? out.value("__type", "") : "";
-      size_t hash = type.find('#');
-      if (hash != std::string::npos) type = type.substr(hash + 1);
-      std::cerr << "ferry: " << op << " failed: HTTP " << r->status << " "
-                << type << ": "
-                << (out.is_object() ? out.value("message", r->body) : r->body)
-                << "\n";
-      return std::nullopt;
-    }
-    return out.is_discarded() ? Json::object() : out;
-  }
-
-  std::optional<std::string> QueueUrl(const std::string& name) {
-    std::optional<Json> r = Sqs("GetQueueUrl", {{"QueueName", name}});
-    if (!r) return std::nullopt;
-    return r->value("QueueUrl", "");
-  }
-
-  // Prints `j` as JSON, or as a table of `columns` of each row of `rows`.
-  void Print(const Json& j, const Json& rows,
-             const std::vector<std::string>& columns) {
-    PrintOutput(j, rows, columns, table_);
-  }
-
-  const Endpoint& endpoint() const { return ep_; }
-
- private:
-  Endpoint ep_;
-  bool table_;
-};
-
 int UsageError(std::string_view usage, std::string_view error) {
   std::cerr << "ferry: " << error << "\n\n" << usage;
   return 2;
 }
 
-std::string NameOf(const std::string& url) {
-  size_t slash = url.rfind('/');
-  return slash == std::string::npos ? url : url.substr(slash + 1);
-}
-
-int RunSqsVerb(Remote& remote, const std::string& verb, const Args& args) {
-  auto need = [&](const char* k) -> std::optional<std::string> {
-    if (!args.Has(k)) return std::nullopt;
-    return args.Get(k);
-  };
-  if (verb == "list-queues") {
-    Json in = Json::object();
-    if (args.Has("prefix")) in["QueueNamePrefix"] = args.Get("prefix");
-    std::optional<Json> r = remote.Sqs("ListQueues", in);
-    if (!r) return 1;
-    Json rows = Json::array();
-    for (const Json& u : r->value("QueueUrls", Json::array())) {
-      rows.push_back({{"Name", NameOf(u)}, {"QueueUrl", u}});
-    }
-    remote.Print(*r, rows, {"Name", "QueueUrl"});
-    return 0;
-  }
-  if (verb == "stats") {
-    std::optional<Json> r = remote.Sqs("ListQueues", Json::object());
-    if (!r) return 1;
-    Json rows = Json::array();
-    for (const Json& u : r->value("QueueUrls", Json::array())) {
-      std::optional<Json> a = remote.Sqs(
-          "GetQueueAttributes", {{"QueueUrl", u},
-                                 {"AttributeNames",
-                                  {"ApproximateNumberOfMessages",
-                                   "ApproximateNumberOfMessagesNotVisible",
-                                   "ApproximateNumberOfMessagesDelayed"}}});
-      if (!a) return 1;
-      Json row = {{"Name", NameOf(u)}};
-      const std::map<std::string, std::string> columns = {
-          {"ApproximateNumberOfMessages", "Visible"},
-          {"ApproximateNumberOfMessagesNotVisible", "NotVisible"},
-          {"ApproximateNumberOfMessagesDelayed", "Delayed"}};
-      for (auto& [k, v] : (*a)["Attributes"].items()) {
-        auto column = columns.find(k);
-        if (column == columns.end() || !v.is_string()) continue;
-        int64_t n = 0;
-        row[column->second] =
-            absl::SimpleAtoi(v.get<std::string>(), &n) ? Json(n) : v;
-      }
-      rows.push_back(row);
-    }
-    remote.Print(Json{{"Queues", rows}}, rows,
-                 {"Name", "Visible", "NotVisible", "Delayed"});
-    return 0;
-  }
-  std::optional<std::string> name = need("queue-name");
-  if (!name) return UsageError(kSqsUsage, "--queue-name is required");
-  if (verb == "create-queue") {
-    Json attrs = Json::object();
-    for (auto [it, end] = args.values.equal_range("attribute"); it != end;
-         ++it) {
-      size_t eq = it->second.find('=');
-      if (eq == std::string::npos) {
-        return UsageError(kSqsUsage, "--attribute needs NAME=VALUE");
-      }
-      attrs[it->second.substr(0, eq)] = it->second.substr(eq + 1);
-    }
-    Json in = {{"QueueName", *name}};
-    if (!attrs.empty()) in["Attributes"] = attrs;
-    std::optional<Json> r = remote.Sqs("CreateQueue", in);
-    if (!r) return 1;
-    remote.Print(*r, Json::array({*r}), {"QueueUrl"});
-    return 0;
-  }
-  std::optional<std::string> url = remote.QueueUrl(*name);
-  if (!url) return 1;
-  if (verb == "delete-queue" || verb == "purge-queue") {
-    std::optional<Json> r =
-        remote.Sqs(verb == "delete-queue" ? "DeleteQueue" : "PurgeQueue",
-                   {{"QueueUrl", *url}});
-    if (!r) return 1;
-    remote.Print(Json{{"QueueUrl", *url}}, Json::array({{{"QueueUrl", *url}}}),
-                 {"QueueUrl"});
-    return 0;
-  }
-  if (verb == "send-message") {
-    std::optional<std::string> body = need("message-body");
-    if (!body) return UsageError(kSqsUsage, "--message-body is required");
-    std::optional<Json> r =
-        remote.Sqs("SendMessage", {{"QueueUrl", *url}, {"MessageBody", *body}});
-    if (!r) return 1;
-    remote.Print(*r, Json::array({*r}), {"MessageId", "MD5OfMessageBody"});
-    return 0;
-  }
-  if (verb == "receive-message") {
-    int max = 1, wait = 0;
-    if (!absl::SimpleAtoi(args.Get("max-number-of-messages", "1"), &max) ||
-        !absl::SimpleAtoi(args.Get("wait-time-seconds", "0"), &wait)) {
-      return UsageError(kSqsUsage,
-                        "--max-number-of-messages and --wait-time-seconds "
-                        "take whole numbers");
-    }
-    std::optional<Json> r =
-        remote.Sqs("ReceiveMessage", {{"QueueUrl", *url},
-                                      {"MaxNumberOfMessages", max},
-                                      {"WaitTimeSeconds", wait},
-                                      {"AttributeNames", {"All"}},
-                                      {"MessageAttributeNames", {"All"}}});
-    if (!r) return 1;
-    Json messages = r->value("Messages", Json::array());
-    if (args.Has("delete")) {
-      for (const Json& m : messages) {
-        if (!remote.Sqs(
-                "DeleteMessage",
-                {{"QueueUrl", *url}, {"ReceiptHandle", m["ReceiptHandle"]}})) {
-          return 1;
-        }
-      }
-    }
-    remote.Print(*r, messages, {"MessageId", "Body"});
-    return 0;
-  }
-  return UsageError(kSqsUsage, absl::StrCat("unknown verb '", verb, "'"));
-}
-
-// The endpoint and output flags shared by both commands.
-bool CommonOptions(const Args& args, std::string_view usage, Endpoint* ep,
-                   bool* table, int* status) {
+bool EndpointOption(const Args& args, std::string_view usage, Endpoint* ep,
+                    int* status) {
   std::string url = args.Get("endpoint-url", "http://127.0.0.1:4566");
   std::optional<Endpoint> parsed = ParseEndpoint(url);
   if (!parsed) {
@@ -351,6 +159,11 @@ bool CommonOptions(const Args& args, std::string_view usage, Endpoint* ep,
     return false;
   }
   *ep = *parsed;
+  return true;
+}
+
+bool OutputOption(const Args& args, std::string_view usage, bool* table,
+                  int* status) {
   std::string output = args.Get("output", "json");
   if (output != "json" && output != "table") {
     *status = UsageError(usage, "--output must be json or table");
@@ -358,30 +171,6 @@ bool CommonOptions(const Args& args, std::string_view usage, Endpoint* ep,
   }
   *table = output == "table";
   return true;
-}
-
-}  // namespace
-
-int RunSqs(int argc, char** argv) {
-  if (argc < 1 || std::string_view(argv[0]) == "--help") {
-    std::cout << kSqsUsage;
-    return argc < 1 ? 2 : 0;
-  }
-  Args args;
-  std::string error;
-  if (!ParseArgs(argc - 1, argv + 1, {"delete"}, &args, &error)) {
-    return UsageError(kSqsUsage, error);
-  }
-  if (!args.positional.empty()) {
-    return UsageError(kSqsUsage, absl::StrCat("unexpected argument '",
-                                              args.positional[0], "'"));
-  }
-  Endpoint ep;
-  bool table = false;
-  int status = 0;
-  if (!CommonOptions(args, kSqsUsage, &ep, &table, &status)) return status;
-  Remote remote(ep, table);
-  return RunSqsVerb(remote, argv[0], args);
 }
 
 int RunAdmin(int argc, char** argv) {
@@ -396,9 +185,12 @@ int RunAdmin(int argc, char** argv) {
     return UsageError(kAdminUsage, error);
   }
   Endpoint ep;
-  bool table = false;
+  bool table = false;  // the answers are JSON documents
   int status = 0;
-  if (!CommonOptions(args, kAdminUsage, &ep, &table, &status)) return status;
+  if (!OutputOption(args, kAdminUsage, &table, &status) ||
+      !EndpointOption(args, kAdminUsage, &ep, &status)) {
+    return status;
+  }
   http::verb method = http::verb::get;
   std::string path;
   Json body;

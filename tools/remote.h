@@ -1,5 +1,5 @@
-// `ferry sqs <verb>` and `ferry admin <verb>`: the AWS-CLI-shaped verbs
-// against a running server (remote.cc).
+// `ferry admin <verb>` against a running server, and the pieces every verb
+// shares: endpoint URLs, one HTTP call, options, output (remote.cc).
 #ifndef FERRY_TOOLS_REMOTE_H_
 #define FERRY_TOOLS_REMOTE_H_
 
@@ -47,14 +47,24 @@ struct Args {
 bool ParseArgs(int argc, char** argv, const std::vector<std::string>& flags,
                Args* out, std::string* error);
 
+// Prints "ferry: `error`" and `usage` to stderr; returns 2 (a usage error).
+int UsageError(std::string_view usage, std::string_view error);
+
+// --endpoint-url (default http://127.0.0.1:4566) and --output json|table
+// (default json); false with `*status` set (after printing why) when the
+// value is not one.
+bool EndpointOption(const Args& args, std::string_view usage, Endpoint* ep,
+                    int* status);
+bool OutputOption(const Args& args, std::string_view usage, bool* table,
+                  int* status);
+
 // Prints `j` as JSON, or (table) the `columns` of each row of `rows`.
 void PrintOutput(const nlohmann::json& j, const nlohmann::json& rows,
                  const std::vector<std::string>& columns, bool table);
 
-// `args` are the arguments after "sqs" / "admin". Return the exit status: 0
-// on success, 1 when the request fails (the error is printed), 2 for a
-// usage error.
-int RunSqs(int argc, char** argv);
+// `args` are the arguments after "admin". Returns the exit status: 0 on
+// success, 1 when the request fails (the error is printed), 2 for a usage
+// error.
 int RunAdmin(int argc, char** argv);
 
 }  // namespace ferry_tools

@@ -1,7 +1,7 @@
-// `ferry sns ...`, `ferry kinesis ...` and `ferry stats`: AWS-CLI-shaped
-// verbs against a data directory (the native API over the RocksDB backend,
-// --data-dir DIR) or a running endpoint (--endpoint-url URL: SNS's Query
-// protocol, Kinesis's JSON 1.1, SQS's JSON 1.0).
+// `ferry sqs ...`, `ferry sns ...`, `ferry kinesis ...` and `ferry stats`:
+// AWS-CLI-shaped verbs against a data directory (the native API over the
+// RocksDB backend, --data-dir DIR) or a running endpoint (--endpoint-url URL:
+// SQS's JSON 1.0, SNS's Query protocol, Kinesis's JSON 1.1).
 //
 // Every verb builds its requests in AWS's JSON shapes (the member names of
 // the JSON protocols; SNS's Query members as JSON) and runs them through an
@@ -22,7 +22,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -65,6 +64,25 @@ constexpr char kTarget[] =
     "                       http://127.0.0.1:4566)\n"
     "  --output json|table  (default json)\n";
 
+std::string SqsUsage() {
+  return absl::StrCat(
+      "usage: ferry sqs <verb> [options] [--data-dir DIR | --endpoint-url URL]"
+      "\n\nverbs (queues by name, in the default account):\n"
+      "  list-queues [--prefix P]\n"
+      "  create-queue --queue-name N [--attribute NAME=VALUE]...\n"
+      "  delete-queue --queue-name N\n"
+      "  purge-queue --queue-name N\n"
+      "  send-message --queue-name N --message-body B\n"
+      "               [--message-attribute NAME=VALUE]...   (String values)\n"
+      "               [--delay-seconds S] [--message-group-id G]\n"
+      "               [--message-deduplication-id D]\n"
+      "  receive-message --queue-name N [--max-number-of-messages K]\n"
+      "                  [--wait-time-seconds S] [--delete]\n"
+      "  stats        visible, in-flight and delayed messages of every queue"
+      "\n\n",
+      kTarget);
+}
+
 std::string SnsUsage() {
   return absl::StrCat(
       "usage: ferry sns <verb> [options] [--data-dir DIR | --endpoint-url URL]"
@@ -92,8 +110,8 @@ std::string KinesisUsage() {
       "shard\n"
       "  tail --stream-name N [--from LATEST|TRIM_HORIZON] [--max-records K]\n"
       "       [--poll-interval-ms MS]   follows every shard (and the shards a\n"
-      "       reshard opens), printing one record per line, until Ctrl-C or\n"
-      "       K records\n\n",
+      "       reshard opens, each after its parents are read to their end),\n"
+      "       printing one record per line, until Ctrl-C or K records\n\n",
       kTarget);
 }
 
@@ -104,11 +122,6 @@ std::string StatsUsage() {
       "\nand streams (status, open shards, retention) of the default "
       "account.\n\n",
       kTarget);
-}
-
-int UsageError(const std::string& usage, std::string_view error) {
-  std::cerr << "ferry: " << error << "\n\n" << usage;
-  return 2;
 }
 
 // ---- The two ways to run a call -------------------------------------------
@@ -337,6 +350,9 @@ Json ShardJson(const ferry::KinesisShard& s) {
         *s.sequence_number_range.ending_sequence_number;
   }
   if (s.parent_shard_id.has_value()) j["ParentShardId"] = *s.parent_shard_id;
+  if (s.adjacent_parent_shard_id.has_value()) {
+    j["AdjacentParentShardId"] = *s.adjacent_parent_shard_id;
+  }
   return j;
 }
 
@@ -355,6 +371,30 @@ std::string Str(const Json& in, const char* key) {
                                                  : "";
 }
 
+// The strings of array member `key` (e.g. AttributeNames).
+std::vector<std::string> Strings(const Json& in, const char* key) {
+  std::vector<std::string> out;
+  if (in.contains(key) && in[key].is_array()) {
+    for (const Json& v : in[key]) {
+      if (v.is_string()) out.push_back(v.get<std::string>());
+    }
+  }
+  return out;
+}
+
+// MessageAttributes in the JSON shape ({"name": {"DataType": ...,
+// "StringValue": ...}}); the verbs send String values only.
+ferry::MessageAttributeMap MessageAttributesOf(const Json& in) {
+  ferry::MessageAttributeMap out;
+  if (in.contains("MessageAttributes")) {
+    for (auto& [k, v] : in["MessageAttributes"].items()) {
+      out[k] = {.data_type = v.value("DataType", "String"),
+                .string_value = v.value("StringValue", "")};
+    }
+  }
+  return out;
+}
+
 class LocalApi : public Api {
  public:
   explicit LocalApi(std::unique_ptr<ferry::Broker> broker)
@@ -362,10 +402,101 @@ class LocalApi : public Api {
 
   std::optional<Json> Sqs(const std::string& op, const Json& in) override {
     ferry::Sqs& sqs = broker_->sqs();
+    const std::string url = Str(in, "QueueUrl");
     if (op == "ListQueues") {
-      return Done(op, sqs.ListQueues(ctx_, {}), [](const auto& r) {
-        return Json{{"QueueUrls", r.queue_urls}};
+      return Done(op,
+                  sqs.ListQueues(
+                      ctx_, {.queue_name_prefix = Str(in, "QueueNamePrefix")}),
+                  [](const auto& r) {
+                    return Json{{"QueueUrls", r.queue_urls}};
+                  });
+    }
+    if (op == "CreateQueue") {
+      return Done(op,
+                  sqs.CreateQueue(ctx_, {.queue_name = Str(in, "QueueName"),
+                                         .attributes = AttributesOf(in)}),
+                  [](const auto& r) {
+                    return Json{{"QueueUrl", r.queue_url}};
+                  });
+    }
+    if (op == "DeleteQueue" || op == "PurgeQueue") {
+      absl::Status s = op == "DeleteQueue"
+                           ? sqs.DeleteQueue(ctx_, {.queue_url = url})
+                           : sqs.PurgeQueue(ctx_, {.queue_url = url});
+      if (!s.ok()) return Failed(op, s);
+      return Json::object();
+    }
+    if (op == "SendMessage") {
+      ferry::SendMessageRequest request{
+          .queue_url = url,
+          .message_body = Str(in, "MessageBody"),
+          .message_attributes = MessageAttributesOf(in)};
+      if (in.contains("DelaySeconds")) {
+        request.delay_seconds = in["DelaySeconds"].get<int>();
+      }
+      if (in.contains("MessageGroupId")) {
+        request.message_group_id = Str(in, "MessageGroupId");
+      }
+      if (in.contains("MessageDeduplicationId")) {
+        request.message_deduplication_id = Str(in, "MessageDeduplicationId");
+      }
+      return Done(op, sqs.SendMessage(ctx_, request), [](const auto& r) {
+        Json out = {{"MessageId", r.message_id},
+                    {"MD5OfMessageBody", r.md5_of_message_body}};
+        if (!r.md5_of_message_attributes.empty()) {
+          out["MD5OfMessageAttributes"] = r.md5_of_message_attributes;
+        }
+        if (!r.sequence_number.empty()) {
+          out["SequenceNumber"] = r.sequence_number;
+        }
+        return out;
       });
+    }
+    if (op == "ReceiveMessage") {
+      ferry::ReceiveMessageRequest request{
+          .queue_url = url,
+          .attribute_names = Strings(in, "AttributeNames"),
+          .message_attribute_names = Strings(in, "MessageAttributeNames")};
+      if (in.contains("MaxNumberOfMessages")) {
+        request.max_number_of_messages = in["MaxNumberOfMessages"].get<int>();
+      }
+      if (in.contains("WaitTimeSeconds")) {
+        request.wait_time_seconds = in["WaitTimeSeconds"].get<int>();
+      }
+      return Done(op, sqs.ReceiveMessage(ctx_, request), [](const auto& r) {
+        Json out = Json::object();  // no Messages member when none came
+        for (const ferry::Message& m : r.messages) {
+          Json j = {{"MessageId", m.message_id},
+                    {"ReceiptHandle", m.receipt_handle},
+                    {"MD5OfBody", m.md5_of_body},
+                    {"Body", m.body}};
+          if (!m.attributes.empty()) j["Attributes"] = m.attributes;
+          if (!m.md5_of_message_attributes.empty()) {
+            j["MD5OfMessageAttributes"] = m.md5_of_message_attributes;
+          }
+          if (!m.message_attributes.empty()) {
+            Json attrs = Json::object();
+            for (const auto& [name, v] : m.message_attributes) {
+              Json a = {{"DataType", v.data_type}};
+              if (v.data_type.rfind("Binary", 0) == 0) {
+                a["BinaryValue"] = absl::Base64Escape(v.binary_value);
+              } else {
+                a["StringValue"] = v.string_value;
+              }
+              attrs[name] = a;
+            }
+            j["MessageAttributes"] = attrs;
+          }
+          out["Messages"].push_back(j);
+        }
+        return out;
+      });
+    }
+    if (op == "DeleteMessage") {
+      absl::Status s = sqs.DeleteMessage(
+          ctx_, {.queue_url = url, .receipt_handle = Str(in, "ReceiptHandle")});
+      if (!s.ok()) return Failed(op, s);
+      return Json::object();
     }
     if (op == "GetQueueUrl") {
       return Done(op,
@@ -375,17 +506,13 @@ class LocalApi : public Api {
                   });
     }
     if (op == "GetQueueAttributes") {
-      std::vector<std::string> names;
-      for (const Json& n : in.value("AttributeNames", Json::array())) {
-        names.push_back(n.get<std::string>());
-      }
-      return Done(
-          op,
-          sqs.GetQueueAttributes(ctx_, {.queue_url = Str(in, "QueueUrl"),
-                                        .attribute_names = names}),
-          [](const auto& r) {
-            return Json{{"Attributes", r.attributes}};
-          });
+      return Done(op,
+                  sqs.GetQueueAttributes(
+                      ctx_, {.queue_url = url,
+                             .attribute_names = Strings(in, "AttributeNames")}),
+                  [](const auto& r) {
+                    return Json{{"Attributes", r.attributes}};
+                  });
     }
     return Unsupported(op);
   }
@@ -417,13 +544,7 @@ class LocalApi : public Api {
       ferry::PublishRequest request{.topic_arn = Str(in, "TopicArn"),
                                     .message = Str(in, "Message")};
       if (in.contains("Subject")) request.subject = Str(in, "Subject");
-      if (in.contains("MessageAttributes")) {
-        for (auto& [k, v] : in["MessageAttributes"].items()) {
-          request.message_attributes[k] = {
-              .data_type = v.value("DataType", "String"),
-              .string_value = v.value("StringValue", "")};
-        }
-      }
+      request.message_attributes = MessageAttributesOf(in);
       return Done(op, sns.Publish(ctx_, request), [](const auto& r) {
         return Json{{"MessageId", r.message_id}};
       });
@@ -613,12 +734,7 @@ class LocalApi : public Api {
 // The Api the common options name; nullptr after printing why not.
 std::unique_ptr<Api> OpenApi(const Args& args, const std::string& usage,
                              bool* table, int* status) {
-  std::string output = args.Get("output", "json");
-  if (output != "json" && output != "table") {
-    *status = UsageError(usage, "--output must be json or table");
-    return nullptr;
-  }
-  *table = output == "table";
+  if (!OutputOption(args, usage, table, status)) return nullptr;
   if (args.Has("data-dir")) {
     if (args.Has("endpoint-url")) {
       *status =
@@ -649,15 +765,9 @@ std::unique_ptr<Api> OpenApi(const Args& args, const std::string& usage,
     return nullptr;
 #endif
   }
-  std::string url = args.Get("endpoint-url", "http://127.0.0.1:4566");
-  std::optional<Endpoint> ep = ParseEndpoint(url);
-  if (!ep) {
-    *status = UsageError(
-        usage, absl::StrCat("--endpoint-url must be http://HOST[:PORT], not '",
-                            url, "'"));
-    return nullptr;
-  }
-  return std::make_unique<RemoteApi>(*ep);
+  Endpoint ep;
+  if (!EndpointOption(args, usage, &ep, status)) return nullptr;
+  return std::make_unique<RemoteApi>(ep);
 }
 
 // "NAME=VALUE" options into an object; false for one without '='.
@@ -669,6 +779,191 @@ bool Pairs(const Args& args, const std::string& key, Json* out) {
     (*out)[it->second.substr(0, eq)] = it->second.substr(eq + 1);
   }
   return true;
+}
+
+// --`key` NAME=VALUE options as String message attributes in the JSON
+// shape; false for one without '='.
+bool StringMessageAttributes(const Args& args, const std::string& key,
+                             Json* out) {
+  Json pairs;
+  if (!Pairs(args, key, &pairs)) return false;
+  *out = Json::object();
+  for (auto& [k, v] : pairs.items()) {
+    (*out)[k] = {{"DataType", "String"}, {"StringValue", v}};
+  }
+  return true;
+}
+
+// ---- sqs ----------------------------------------------------------------
+
+std::string NameOf(const std::string& url) {
+  size_t slash = url.rfind('/');
+  return slash == std::string::npos ? url : url.substr(slash + 1);
+}
+
+// Every queue URL, following NextToken.
+std::optional<std::vector<std::string>> AllQueueUrls(Api& api,
+                                                     Json in = Json::object()) {
+  std::vector<std::string> urls;
+  while (true) {
+    std::optional<Json> r = api.Sqs("ListQueues", in);
+    if (!r) return std::nullopt;
+    for (const Json& u : r->value("QueueUrls", Json::array())) {
+      urls.push_back(u.get<std::string>());
+    }
+    if (!r->contains("NextToken") || !(*r)["NextToken"].is_string() ||
+        (*r)["NextToken"].get<std::string>().empty()) {
+      return urls;
+    }
+    in["NextToken"] = (*r)["NextToken"];
+  }
+}
+
+// Per queue {Name, Visible, InFlight, Delayed}: `ferry sqs stats` and the
+// queues of `ferry stats`.
+std::optional<Json> QueueCounts(Api& api) {
+  std::optional<std::vector<std::string>> urls = AllQueueUrls(api);
+  if (!urls) return std::nullopt;
+  Json queues = Json::array();
+  for (const std::string& url : *urls) {
+    std::optional<Json> a = api.Sqs("GetQueueAttributes",
+                                    {{"QueueUrl", url},
+                                     {"AttributeNames",
+                                      {"ApproximateNumberOfMessages",
+                                       "ApproximateNumberOfMessagesNotVisible",
+                                       "ApproximateNumberOfMessagesDelayed"}}});
+    if (!a) return std::nullopt;
+    auto count = [&a](const char* name) -> int64_t {
+      int64_t n = 0;
+      const Json& attrs = (*a)["Attributes"];
+      if (attrs.contains(name) && attrs[name].is_string()) {
+        (void)absl::SimpleAtoi(attrs[name].get<std::string>(), &n);
+      }
+      return n;
+    };
+    queues.push_back(
+        {{"Name", NameOf(url)},
+         {"Visible", count("ApproximateNumberOfMessages")},
+         {"InFlight", count("ApproximateNumberOfMessagesNotVisible")},
+         {"Delayed", count("ApproximateNumberOfMessagesDelayed")}});
+  }
+  return queues;
+}
+
+int SqsVerb(Api& api, const std::string& verb, const Args& args, bool table) {
+  const std::string usage = SqsUsage();
+  if (verb == "list-queues") {
+    Json in = Json::object();
+    if (args.Has("prefix")) in["QueueNamePrefix"] = args.Get("prefix");
+    std::optional<std::vector<std::string>> urls = AllQueueUrls(api, in);
+    if (!urls) return 1;
+    Json rows = Json::array();
+    for (const std::string& u : *urls) {
+      rows.push_back({{"Name", NameOf(u)}, {"QueueUrl", u}});
+    }
+    PrintOutput(Json{{"QueueUrls", *urls}}, rows, {"Name", "QueueUrl"}, table);
+    return 0;
+  }
+  if (verb == "stats") {
+    std::optional<Json> queues = QueueCounts(api);
+    if (!queues) return 1;
+    PrintOutput(Json{{"Queues", *queues}}, *queues,
+                {"Name", "Visible", "InFlight", "Delayed"}, table);
+    return 0;
+  }
+  if (verb != "create-queue" && verb != "delete-queue" &&
+      verb != "purge-queue" && verb != "send-message" &&
+      verb != "receive-message") {
+    return UsageError(usage, absl::StrCat("unknown verb '", verb, "'"));
+  }
+  if (!args.Has("queue-name")) {
+    return UsageError(usage, "--queue-name is required");
+  }
+  const std::string name = args.Get("queue-name");
+  if (verb == "create-queue") {
+    Json attrs;
+    if (!Pairs(args, "attribute", &attrs)) {
+      return UsageError(usage, "--attribute needs NAME=VALUE");
+    }
+    Json in = {{"QueueName", name}};
+    if (!attrs.empty()) in["Attributes"] = attrs;
+    std::optional<Json> r = api.Sqs("CreateQueue", in);
+    if (!r) return 1;
+    PrintOutput(*r, Json::array({*r}), {"QueueUrl"}, table);
+    return 0;
+  }
+  // Checked before the queue is looked up.
+  Json send = Json::object();
+  int max = 1, wait = 0;
+  if (verb == "send-message") {
+    if (!args.Has("message-body")) {
+      return UsageError(usage, "--message-body is required");
+    }
+    Json attrs;
+    if (!StringMessageAttributes(args, "message-attribute", &attrs)) {
+      return UsageError(usage, "--message-attribute needs NAME=VALUE");
+    }
+    send["MessageBody"] = args.Get("message-body");
+    if (!attrs.empty()) send["MessageAttributes"] = attrs;
+    if (args.Has("delay-seconds")) {
+      int delay = 0;
+      if (!absl::SimpleAtoi(args.Get("delay-seconds"), &delay)) {
+        return UsageError(usage, "--delay-seconds takes a whole number");
+      }
+      send["DelaySeconds"] = delay;
+    }
+    for (const auto& [option, member] :
+         {std::pair{"message-group-id", "MessageGroupId"},
+          std::pair{"message-deduplication-id", "MessageDeduplicationId"}}) {
+      if (args.Has(option)) send[member] = args.Get(option);
+    }
+  }
+  if (verb == "receive-message" &&
+      (!absl::SimpleAtoi(args.Get("max-number-of-messages", "1"), &max) ||
+       !absl::SimpleAtoi(args.Get("wait-time-seconds", "0"), &wait))) {
+    return UsageError(usage,
+                      "--max-number-of-messages and --wait-time-seconds take "
+                      "whole numbers");
+  }
+  std::optional<Json> found = api.Sqs("GetQueueUrl", {{"QueueName", name}});
+  if (!found) return 1;
+  const std::string url = found->value("QueueUrl", "");
+  if (verb == "delete-queue" || verb == "purge-queue") {
+    if (!api.Sqs(verb == "delete-queue" ? "DeleteQueue" : "PurgeQueue",
+                 {{"QueueUrl", url}})) {
+      return 1;
+    }
+    Json out = {{"QueueUrl", url}};
+    PrintOutput(out, Json::array({out}), {"QueueUrl"}, table);
+    return 0;
+  }
+  if (verb == "send-message") {
+    send["QueueUrl"] = url;
+    std::optional<Json> r = api.Sqs("SendMessage", send);
+    if (!r) return 1;
+    PrintOutput(*r, Json::array({*r}), {"MessageId", "MD5OfMessageBody"},
+                table);
+    return 0;
+  }
+  // receive-message
+  std::optional<Json> r =
+      api.Sqs("ReceiveMessage", {{"QueueUrl", url},
+                                 {"MaxNumberOfMessages", max},
+                                 {"WaitTimeSeconds", wait},
+                                 {"AttributeNames", {"All"}},
+                                 {"MessageAttributeNames", {"All"}}});
+  if (!r) return 1;
+  Json messages = r->value("Messages", Json::array());
+  if (args.Has("delete")) {
+    for (const Json& m : messages) {
+      if (!api.Sqs("DeleteMessage", {{"QueueUrl", url},
+                                     {"ReceiptHandle", m["ReceiptHandle"]}})) {
+        return 1;
+      }
+    }
+  }
+  PrintOutput(*r, messages, {"MessageId", "Body"}, table);
+  return 0;
 }
 
 // ---- sns ----------------------------------------------------------------
@@ -735,20 +1030,14 @@ int SnsVerb(Api& api, const std::string& verb, const Args& args, bool table) {
   if (verb == "publish") {
     if (!args.Has("message")) return UsageError(usage, "--message is required");
     Json attrs;
-    if (!Pairs(args, "message-attribute", &attrs)) {
+    if (!StringMessageAttributes(args, "message-attribute", &attrs)) {
       return UsageError(usage, "--message-attribute needs NAME=VALUE");
     }
     std::optional<std::string> arn = TopicArnOf(api, args);
     if (!arn) return 1;
     Json in = {{"TopicArn", *arn}, {"Message", args.Get("message")}};
     if (args.Has("subject")) in["Subject"] = args.Get("subject");
-    if (!attrs.empty()) {
-      Json typed = Json::object();
-      for (auto& [k, v] : attrs.items()) {
-        typed[k] = {{"DataType", "String"}, {"StringValue", v}};
-      }
-      in["MessageAttributes"] = typed;
-    }
+    if (!attrs.empty()) in["MessageAttributes"] = attrs;
     std::optional<Json> r = api.Sns("Publish", in);
     if (!r) return 1;
     PrintOutput(*r, Json::array({*r}), {"MessageId"}, table);
@@ -813,6 +1102,31 @@ Json RecordRow(const std::string& shard_id, const Json& record) {
 std::atomic<bool> g_interrupted{false};
 extern "C" void OnInterrupt(int) { g_interrupted.store(true); }
 
+// One shard as `tail` follows it. A shard is read only once each of its
+// parents (ParentShardId, AdjacentParentShardId) has been read to its end,
+// so that, per partition key, records come out in the order they were
+// written across splits and merges, as the KCL reads them.
+struct TailedShard {
+  enum State { kWaiting, kReading, kDone };
+  State state = kWaiting;
+  std::vector<std::string> parents;
+  std::string start;  // iterator type when reading begins
+  std::string iterator;
+};
+
+// Prints one record as a JSON line or (table) columns.
+void PrintTailRow(const Json& row, bool table) {
+  if (table) {
+    std::cout << row["ShardId"].get<std::string>() << "  "
+              << row["SequenceNumber"].get<std::string>() << "  "
+              << row["PartitionKey"].get<std::string>() << "  "
+              << row["Data"].get<std::string>() << "\n";
+  } else {
+    std::cout << row.dump() << "\n";
+  }
+  std::cout.flush();
+}
+
 int Tail(Api& api, const Args& args, bool table) {
   const std::string usage = KinesisUsage();
   const std::string name = args.Get("stream-name");
@@ -829,63 +1143,71 @@ int Tail(Api& api, const Args& args, bool table) {
   }
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
-  // shard id -> iterator; shards seen (so children of a reshard are picked
-  // up from their start, and finished shards are not read again).
-  std::map<std::string, std::string> iterators;
-  std::set<std::string> seen;
+  std::map<std::string, TailedShard> shards;  // by id: parents sort first
   bool first = true;
   int64_t printed = 0;
   if (table) std::cout << "ShardId  SequenceNumber  PartitionKey  Data\n";
   while (!g_interrupted.load()) {
-    std::optional<std::vector<Json>> shards = AllShards(api, name);
-    if (!shards) return 1;
-    for (const Json& s : *shards) {
+    if (max_records == 0) return 0;
+    std::optional<std::vector<Json>> listed = AllShards(api, name);
+    if (!listed) return 1;
+    for (const Json& s : *listed) {
       const std::string id = s["ShardId"];
-      if (seen.count(id)) continue;
-      const bool closed =
-          s["SequenceNumberRange"].contains("EndingSequenceNumber");
-      seen.insert(id);
-      // At the start, LATEST reads only open shards; later shards (a
-      // reshard's children) are read from their start.
-      if (first && from == "LATEST" && closed) continue;
-      std::optional<Json> it =
-          api.Kinesis("GetShardIterator",
-                      {{"StreamName", name},
-                       {"ShardId", id},
-                       {"ShardIteratorType", first ? from : "TRIM_HORIZON"}});
-      if (!it) return 1;
-      iterators[id] = (*it)["ShardIterator"];
+      if (shards.count(id)) continue;
+      TailedShard& t = shards[id];
+      for (const char* key : {"ParentShardId", "AdjacentParentShardId"}) {
+        if (s.contains(key) && s[key].is_string()) t.parents.push_back(s[key]);
+      }
+      // At the start, LATEST reads only open shards; shards that come later
+      // (a reshard's children) are read from their start.
+      t.start = first ? from : "TRIM_HORIZON";
+      if (first && from == "LATEST" &&
+          s["SequenceNumberRange"].contains("EndingSequenceNumber")) {
+        t.state = TailedShard::kDone;
+      }
     }
     first = false;
-    bool got_any = false;
-    for (auto it = iterators.begin(); it != iterators.end();) {
+    // Progress: records printed, or a shard started or finished (its
+    // children may be readable now).
+    bool progress = false;
+    for (auto& [id, t] : shards) {
+      if (t.state != TailedShard::kWaiting) continue;
+      bool ready = true;
+      for (const std::string& parent : t.parents) {
+        auto p = shards.find(parent);
+        // A parent no longer listed (past retention) has nothing to read.
+        ready = ready &&
+                (p == shards.end() || p->second.state == TailedShard::kDone);
+      }
+      if (!ready) continue;
+      std::optional<Json> it =
+          api.Kinesis("GetShardIterator", {{"StreamName", name},
+                                           {"ShardId", id},
+                                           {"ShardIteratorType", t.start}});
+      if (!it) return 1;
+      t.iterator = (*it)["ShardIterator"];
+      t.state = TailedShard::kReading;
+      progress = true;
+    }
+    for (auto& [id, t] : shards) {
+      if (t.state != TailedShard::kReading) continue;
       std::optional<Json> r = api.Kinesis(
-          "GetRecords", {{"ShardIterator", it->second}, {"Limit", 1000}});
+          "GetRecords", {{"ShardIterator", t.iterator}, {"Limit", 1000}});
       if (!r) return 1;
       for (const Json& record : (*r)["Records"]) {
-        Json row = RecordRow(it->first, record);
-        if (table) {
-          std::cout << row["ShardId"].get<std::string>() << "  "
-                    << row["SequenceNumber"].get<std::string>() << "  "
-                    << row["PartitionKey"].get<std::string>() << "  "
-                    << row["Data"].get<std::string>() << "\n";
-        } else {
-          std::cout << row.dump() << "\n";
-        }
-        std::cout.flush();
-        got_any = true;
+        PrintTailRow(RecordRow(id, record), table);
+        progress = true;
         if (max_records >= 0 && ++printed >= max_records) return 0;
       }
       if (r->contains("NextShardIterator") &&
           (*r)["NextShardIterator"].is_string()) {
-        it->second = (*r)["NextShardIterator"];
-        ++it;
+        t.iterator = (*r)["NextShardIterator"];
       } else {
-        it = iterators.erase(it);  // a closed shard read to its end
+        t.state = TailedShard::kDone;  // a closed shard read to its end
+        progress = true;
       }
     }
-    if (max_records == 0) return 0;
-    if (got_any || g_interrupted.load()) continue;
+    if (progress || g_interrupted.load()) continue;
     // Nothing new: wait a poll interval on the real clock (in slices, so
     // that Ctrl-C ends the wait promptly).
     ferry::Clock& clock = ferry::Clock::Real();
@@ -1002,31 +1324,10 @@ int KinesisVerb(Api& api, const std::string& verb, const Args& args,
 
 int Stats(Api& api, bool table) {
   Json rows = Json::array();
-  Json queues = Json::array(), topics = Json::array(), streams = Json::array();
-  std::optional<Json> listed = api.Sqs("ListQueues", Json::object());
-  if (!listed) return 1;
-  for (const Json& url : listed->value("QueueUrls", Json::array())) {
-    std::optional<Json> a = api.Sqs("GetQueueAttributes",
-                                    {{"QueueUrl", url},
-                                     {"AttributeNames",
-                                      {"ApproximateNumberOfMessages",
-                                       "ApproximateNumberOfMessagesNotVisible",
-                                       "ApproximateNumberOfMessagesDelayed"}}});
-    if (!a) return 1;
-    auto count = [&a](const char* name) -> int64_t {
-      int64_t n = 0;
-      const Json& attrs = (*a)["Attributes"];
-      if (attrs.contains(name) && attrs[name].is_string()) {
-        (void)absl::SimpleAtoi(attrs[name].get<std::string>(), &n);
-      }
-      return n;
-    };
-    std::string u = url;
-    Json q = {{"Name", u.substr(u.rfind('/') + 1)},
-              {"Visible", count("ApproximateNumberOfMessages")},
-              {"InFlight", count("ApproximateNumberOfMessagesNotVisible")},
-              {"Delayed", count("ApproximateNumberOfMessagesDelayed")}};
-    queues.push_back(q);
+  Json topics = Json::array(), streams = Json::array();
+  std::optional<Json> queues = QueueCounts(api);
+  if (!queues) return 1;
+  for (const Json& q : *queues) {
     rows.push_back(
         {{"Kind", "queue"},
          {"Name", q["Name"]},
@@ -1072,7 +1373,7 @@ int Stats(Api& api, bool table) {
                        " retention-hours=", row["RetentionHours"].dump())}});
   }
   PrintOutput(
-      Json{{"Queues", queues}, {"Topics", topics}, {"Streams", streams}}, rows,
+      Json{{"Queues", *queues}, {"Topics", topics}, {"Streams", streams}}, rows,
       {"Kind", "Name", "Detail"}, table);
   return 0;
 }
@@ -1108,6 +1409,10 @@ int Dispatch(int argc, char** argv, const std::string& usage,
 }
 
 }  // namespace
+
+int RunSqs(int argc, char** argv) {
+  return Dispatch(argc, argv, SqsUsage(), {"delete"}, true, SqsVerb);
+}
 
 int RunSns(int argc, char** argv) {
   return Dispatch(argc, argv, SnsUsage(), {}, true, SnsVerb);
