@@ -1,8 +1,14 @@
 #include "stream_store.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <utility>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -10,7 +16,9 @@
 namespace ferry::memory_internal {
 namespace {
 
-constexpr size_t kChunkBytes = 1 << 20;
+constexpr size_t kMinChunkBytes = 64 << 10;
+constexpr size_t kMaxChunkBytes = 2 << 20;  // one huge page
+constexpr size_t kPoolChunks = 16;
 constexpr int64_t kEntryOverhead = 32;
 
 int64_t ToMillis(absl::Time t) {
@@ -29,7 +37,106 @@ absl::Status StreamNotFound(StreamId id) {
 
 }  // namespace
 
-MemoryStreamStore::~MemoryStreamStore() { Reset(); }
+MemoryStreamStore::MemoryStreamStore(Context* ctx)
+    : ctx_(ctx),
+      pool_max_(ctx->accounting()
+                    ? std::min<size_t>(kPoolChunks,
+                                       static_cast<size_t>(ctx->max_bytes) / 8 /
+                                           kMaxChunkBytes)
+                    : kPoolChunks) {}
+
+MemoryStreamStore::~MemoryStreamStore() {
+  Reset();
+  MutexLock lock(&pool_mu_);
+  for (char* bytes : pool_) FreeChunk(bytes, 0);
+  pool_.clear();
+}
+
+char* MemoryStreamStore::AllocateChunk(size_t capacity) {
+  if (capacity != kMaxChunkBytes) return new char[capacity];
+  {
+    MutexLock lock(&pool_mu_);
+    if (!pool_.empty()) {
+      char* bytes = pool_.back();
+      pool_.pop_back();
+      return bytes;
+    }
+  }
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  // Map twice the size and keep the 2 MiB-aligned middle, so the chunk is
+  // exactly one huge page.
+  void* raw = ::mmap(nullptr, 2 * kMaxChunkBytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) throw std::bad_alloc();
+  const uintptr_t start = reinterpret_cast<uintptr_t>(raw);
+  const uintptr_t aligned =
+      (start + kMaxChunkBytes - 1) & ~uintptr_t{kMaxChunkBytes - 1};
+  if (aligned > start) ::munmap(raw, aligned - start);
+  const uintptr_t end = start + 2 * kMaxChunkBytes;
+  if (end > aligned + kMaxChunkBytes) {
+    ::munmap(reinterpret_cast<void*>(aligned + kMaxChunkBytes),
+             end - aligned - kMaxChunkBytes);
+  }
+  ::madvise(reinterpret_cast<void*>(aligned), kMaxChunkBytes, MADV_HUGEPAGE);
+  return reinterpret_cast<char*>(aligned);
+#else
+  return static_cast<char*>(
+      ::operator new[](kMaxChunkBytes, std::align_val_t{kMaxChunkBytes}));
+#endif
+}
+
+// capacity 0: a pooled chunk being dropped for good.
+void MemoryStreamStore::FreeChunk(char* bytes, size_t capacity) {
+  if (capacity != kMaxChunkBytes && capacity != 0) {
+    delete[] bytes;
+    return;
+  }
+  if (capacity != 0) {
+    MutexLock lock(&pool_mu_);
+    if (pool_.size() < pool_max_) {
+      pool_.push_back(bytes);
+      return;
+    }
+  }
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  ::munmap(bytes, kMaxChunkBytes);
+#else
+  ::operator delete[](bytes, std::align_val_t{kMaxChunkBytes});
+#endif
+}
+
+void MemoryStreamStore::ReleaseChunks(Shard& shard) {
+  for (Chunk& c : shard.chunks) FreeChunk(c.bytes, c.capacity);
+  shard.chunks.clear();
+}
+
+void MemoryStreamStore::AddChunk(Shard& shard, size_t need) {
+  if (!shard.chunks.empty() && shard.chunks.back().count == 0) {
+    // An emptied chunk too small for this record: replace it.
+    FreeChunk(shard.chunks.back().bytes, shard.chunks.back().capacity);
+    shard.chunks.pop_back();
+  }
+  const size_t size = std::max(shard.next_chunk_bytes, kMinChunkBytes);
+  shard.next_chunk_bytes = std::min(2 * size, kMaxChunkBytes);
+  Chunk c;
+  c.capacity = std::max(size, (need + 4095) & ~size_t{4095});
+  c.bytes = AllocateChunk(c.capacity);
+  c.first_seq = shard.next_sequence;
+  shard.chunks.push_back(c);
+}
+
+size_t MemoryStreamStore::ChunkOf(const Shard& shard, uint64_t seq) {
+  auto it = std::upper_bound(
+      shard.chunks.begin(), shard.chunks.end(), seq,
+      [](uint64_t s, const Chunk& c) { return s < c.first_seq; });
+  return static_cast<size_t>(it - shard.chunks.begin()) - 1;
+}
+
+const MemoryStreamStore::Entry& MemoryStreamStore::EntryAt(const Shard& shard,
+                                                           uint64_t seq) {
+  const Chunk& c = shard.chunks[ChunkOf(shard, seq)];
+  return c.slot(static_cast<uint32_t>(seq - c.first_seq));
+}
 
 std::shared_ptr<MemoryStreamStore::Stream> MemoryStreamStore::Find(
     StreamId id) {
@@ -49,7 +156,7 @@ ShardState MemoryStreamStore::StateOf(const Shard& shard) {
   return ShardState{.shard = 0,
                     .closed = shard.closed,
                     .first_sequence = shard.first_sequence,
-                    .next_sequence = shard.next_sequence(),
+                    .next_sequence = shard.next_sequence,
                     .last_arrival = FromMillis(shard.last_arrival_ms)};
 }
 
@@ -114,6 +221,7 @@ absl::StatusOr<std::vector<StoredStream>> MemoryStreamStore::ListStreams(
 
 void MemoryStreamStore::ClearStream(Stream& s) {
   s.deleted = true;
+  for (auto& shard : s.shards) ReleaseChunks(*shard);
   s.shards.clear();
   ctx_->Refund(s.charged);
   s.charged = 0;
@@ -218,14 +326,11 @@ absl::Status MemoryStreamStore::Append(const AppendParams& p) {
     Shard& shard = *stream->shards[r.shard];
     const size_t size = r.partition_key.size() + r.data.size();
     if (shard.chunks.empty() ||
-        shard.chunks.back().capacity - shard.chunks.back().used < size) {
-      Chunk c;
-      c.capacity = std::max(kChunkBytes, size);
-      c.bytes.reset(new char[c.capacity]);
-      shard.chunks.push_back(std::move(c));
+        shard.chunks.back().room() < size + sizeof(Entry)) {
+      AddChunk(shard, size + sizeof(Entry));
     }
     Chunk& c = shard.chunks.back();
-    char* dst = c.bytes.get() + c.used;
+    char* dst = c.bytes + c.used;
     if (!r.partition_key.empty()) {
       std::memcpy(dst, r.partition_key.data(), r.partition_key.size());
     }
@@ -233,23 +338,29 @@ absl::Status MemoryStreamStore::Append(const AppendParams& p) {
       std::memcpy(dst + r.partition_key.size(), r.data.data(), r.data.size());
     }
     shard.last_arrival_ms = std::max(shard.last_arrival_ms, now_ms);
-    shard.entries.push_back(
-        Entry{.chunk = shard.first_chunk + shard.chunks.size() - 1,
+    c.slot(c.count) =
+        Entry{.arrival_ms = shard.last_arrival_ms,
               .offset = static_cast<uint32_t>(c.used),
               .key_size = static_cast<uint32_t>(r.partition_key.size()),
-              .data_size = static_cast<uint32_t>(r.data.size()),
-              .arrival_ms = shard.last_arrival_ms});
+              .data_size = static_cast<uint32_t>(r.data.size())};
     c.used += size;
-    p.sequences[i] = shard.next_sequence() - 1;
+    ++c.count;
+    p.sequences[i] = shard.next_sequence++;
   }
   return absl::OkStatus();
 }
 
-size_t MemoryStreamStore::LowerBoundTime(const Shard& shard, int64_t ms) {
-  auto it = std::lower_bound(
-      shard.entries.begin(), shard.entries.end(), ms,
-      [](const Entry& e, int64_t t) { return e.arrival_ms < t; });
-  return static_cast<size_t>(it - shard.entries.begin());
+uint64_t MemoryStreamStore::LowerBoundTime(const Shard& shard, int64_t ms) {
+  uint64_t lo = shard.first_sequence, hi = shard.next_sequence;
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    if (EntryAt(shard, mid).arrival_ms < ms) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
 }
 
 absl::StatusOr<StreamStore::ReadResult> MemoryStreamStore::Read(
@@ -266,31 +377,33 @@ absl::StatusOr<StreamStore::ReadResult> MemoryStreamStore::Read(
   ReadResult result;
   result.shard = StateOf(shard);
   result.shard.shard = p.shard;
-  size_t index = 0;
-  if (p.from_sequence > shard.first_sequence) {
-    index = std::min<uint64_t>(p.from_sequence - shard.first_sequence,
-                               shard.entries.size());
-  }
+  uint64_t seq =
+      std::clamp(p.from_sequence, shard.first_sequence, shard.next_sequence);
   if (p.not_before != absl::InfinitePast()) {
-    index = std::max(index, LowerBoundTime(shard, ToMillis(p.not_before)));
+    seq = std::max(seq, LowerBoundTime(shard, ToMillis(p.not_before)));
   }
-  size_t bytes = 0;
-  const size_t limit = std::min(shard.entries.size(), index + p.max_records);
-  for (; index < limit; ++index) {
-    const Entry& e = shard.entries[index];
-    const size_t size = e.key_size + e.data_size;
-    if (!result.records.empty() && bytes + size > p.max_bytes) break;
-    bytes += size;
-    const char* src =
-        shard.chunks[e.chunk - shard.first_chunk].bytes.get() + e.offset;
-    StoredStreamRecord& out = result.records.emplace_back();
-    out.sequence = shard.first_sequence + index;
-    out.arrival = absl::FromUnixMillis(e.arrival_ms);
-    out.partition_key.assign(src, e.key_size);
-    out.data.assign(src + e.key_size, e.data_size);
+  const uint64_t limit =
+      seq + std::min<uint64_t>(shard.next_sequence - seq, p.max_records);
+  if (seq < limit) {
+    result.records.reserve(static_cast<size_t>(limit - seq));
+    size_t k = ChunkOf(shard, seq);
+    size_t bytes = 0;
+    for (; seq < limit; ++seq) {
+      while (seq >= shard.chunks[k].first_seq + shard.chunks[k].count) ++k;
+      const Chunk& c = shard.chunks[k];
+      const Entry& e = c.slot(static_cast<uint32_t>(seq - c.first_seq));
+      const size_t size = e.key_size + e.data_size;
+      if (!result.records.empty() && bytes + size > p.max_bytes) break;
+      bytes += size;
+      const char* src = c.bytes + e.offset;
+      StoredStreamRecord& out = result.records.emplace_back();
+      out.sequence = seq;
+      out.arrival = absl::FromUnixMillis(e.arrival_ms);
+      out.partition_key.assign(src, e.key_size);
+      out.data.assign(src + e.key_size, e.data_size);
+    }
   }
-  result.next_sequence =
-      std::max(p.from_sequence, shard.first_sequence + index);
+  result.next_sequence = std::max(p.from_sequence, seq);
   return result;
 }
 
@@ -303,32 +416,36 @@ absl::StatusOr<uint64_t> MemoryStreamStore::SeekTime(const SeekParams& p) {
     return absl::NotFoundError(
         absl::StrCat("shard ", p.shard, " does not exist"));
   }
-  const Shard& shard = *stream->shards[p.shard];
-  return shard.first_sequence + LowerBoundTime(shard, ToMillis(p.at));
+  return LowerBoundTime(*stream->shards[p.shard], ToMillis(p.at));
 }
 
 int64_t MemoryStreamStore::TrimShard(Shard& shard, int64_t before_ms,
                                      int64_t* bytes) {
-  const size_t n = LowerBoundTime(shard, before_ms);
-  for (size_t i = 0; i < n; ++i) {
-    const Entry& e = shard.entries.front();
+  const uint64_t keep = LowerBoundTime(shard, before_ms);
+  const int64_t n = static_cast<int64_t>(keep - shard.first_sequence);
+  if (n == 0) return 0;
+  size_t k = ChunkOf(shard, shard.first_sequence);
+  for (uint64_t seq = shard.first_sequence; seq < keep; ++seq) {
+    while (seq >= shard.chunks[k].first_seq + shard.chunks[k].count) ++k;
+    const Chunk& c = shard.chunks[k];
+    const Entry& e = c.slot(static_cast<uint32_t>(seq - c.first_seq));
     *bytes += static_cast<int64_t>(e.key_size + e.data_size) + kEntryOverhead;
-    shard.entries.pop_front();
-    ++shard.first_sequence;
   }
-  // Free the chunks no remaining entry points into (the last chunk stays to
-  // take new records).
-  const uint64_t keep_from = shard.entries.empty()
-                                 ? shard.first_chunk + shard.chunks.size() - 1
-                                 : shard.entries.front().chunk;
-  while (!shard.chunks.empty() && shard.first_chunk < keep_from) {
+  shard.first_sequence = keep;
+  // Free the chunks no retained record is in; the last one stays (emptied)
+  // to take new records.
+  while (shard.chunks.size() > 1 &&
+         shard.chunks.front().first_seq + shard.chunks.front().count <= keep) {
+    FreeChunk(shard.chunks.front().bytes, shard.chunks.front().capacity);
     shard.chunks.pop_front();
-    ++shard.first_chunk;
   }
-  if (shard.entries.empty() && !shard.chunks.empty()) {
-    shard.chunks.back().used = 0;
+  if (keep == shard.next_sequence && !shard.chunks.empty()) {
+    Chunk& c = shard.chunks.back();
+    c.used = 0;
+    c.count = 0;
+    c.first_seq = keep;
   }
-  return static_cast<int64_t>(n);
+  return n;
 }
 
 absl::StatusOr<int64_t> MemoryStreamStore::Trim(const TrimParams& p) {

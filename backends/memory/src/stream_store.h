@@ -1,16 +1,31 @@
-// The memory backend's StreamStore: per shard, a total order of records kept
-// as an index (a deque of small fixed-size entries) over a chunked byte log
-// (1 MiB chunks; partition keys and data are copied in back to back), so an
-// append costs one copy of the bytes and no allocation per record. Trimming
-// pops entries from the front and frees the chunks no entry points into.
+// The memory backend's StreamStore. Per shard, records live in a sequence of
+// chunks, each a slotted page: the partition keys and data are copied in back
+// to back from the front, and a fixed 24-byte slot per record (arrival, offset,
+// sizes) grows down from the back. So an append costs one copy of the bytes
+// and a slot write, with no allocation per record, and a record is found by
+// sequence number in O(log chunks). Trimming advances the shard's first
+// sequence and frees the chunks no retained record is in.
 //
-// Memory: every record is charged (key + data + index entry) against the
-// backend's cap (Context, shared with the queues) when appended and refunded
-// when trimmed or deleted; an append past the cap is refused whole with
-// kResourceExhausted, nothing is ever dropped to make room.
+// Chunk sizes: a shard's first chunk has 64 KiB and each new one doubles up to
+// 2 MiB, so a stream with many small shards stays small while a busy shard
+// writes into 2 MiB chunks. Those are 2 MiB-aligned and, on Linux, advised as
+// transparent huge pages (MADV_HUGEPAGE; honoured when the system allows THP
+// for advised memory), so filling one takes one page fault instead of 512.
+// Freed 2 MiB chunks are kept for reuse in a small pool (at most 16 chunks,
+// 32 MiB, and no more than an eighth of the cap when one is set), so a stream
+// trimmed by retention in steady state, or streams created and deleted in
+// turn, write into memory that is already mapped; the rest goes back to the
+// system at once. Nothing runs in the background.
 //
-// Thread safety: one mutex per stream guards its shards; the catalog has its
-// own mutex. Different streams never contend.
+// Memory: every record is charged (key + data + 32 bytes of overhead) against
+// the backend's cap (Context, shared with the queues) when appended and
+// refunded when trimmed or deleted; an append past the cap is refused whole
+// with kResourceExhausted, nothing is ever dropped to make room.
+//
+// Thread safety: one mutex per stream guards its shards (taken once per
+// Append batch); the catalog and the chunk pool have their own mutexes.
+// Different streams never contend except on the pool, which is taken once per
+// 2 MiB chunk.
 #ifndef FERRY_BACKENDS_MEMORY_SRC_STREAM_STORE_H_
 #define FERRY_BACKENDS_MEMORY_SRC_STREAM_STORE_H_
 
@@ -31,7 +46,7 @@ namespace ferry::memory_internal {
 
 class MemoryStreamStore final : public StreamStore {
  public:
-  explicit MemoryStreamStore(Context* ctx) : ctx_(ctx) {}
+  explicit MemoryStreamStore(Context* ctx);
   ~MemoryStreamStore() override;
 
   absl::StatusOr<StoredStream> CreateStream(
@@ -51,26 +66,33 @@ class MemoryStreamStore final : public StreamStore {
   void Reset();
 
  private:
+  // A record's slot, at the back of its chunk.
   struct Entry {
-    uint64_t chunk;  // absolute chunk number
-    uint32_t offset;
+    int64_t arrival_ms;
+    uint32_t offset;  // of the key; the data follows it
     uint32_t key_size;
     uint32_t data_size;
-    int64_t arrival_ms;
   };
   struct Chunk {
-    std::unique_ptr<char[]> bytes;
+    char* bytes = nullptr;
     size_t capacity = 0;
-    size_t used = 0;
+    size_t used = 0;         // record bytes, from the front
+    uint32_t count = 0;      // slots, from the back
+    uint64_t first_seq = 0;  // the sequence number of slot 0
+    Entry& slot(uint32_t i) const {
+      return reinterpret_cast<Entry*>(bytes + capacity)[-1 - int64_t{i}];
+    }
+    size_t room() const { return capacity - used - count * sizeof(Entry); }
   };
   struct Shard {
     bool closed = false;
-    uint64_t first_sequence = 1;  // sequence of entries.front()
+    uint64_t first_sequence = 1;  // the oldest retained record
+    uint64_t next_sequence = 1;
     int64_t last_arrival_ms = INT64_MIN;
-    std::deque<Entry> entries;
+    size_t next_chunk_bytes = 0;  // 0: the smallest
+    // In sequence order; holds every record from chunks.front().first_seq on
+    // (those below first_sequence are trimmed, waiting for their chunk to go).
     std::deque<Chunk> chunks;
-    uint64_t first_chunk = 0;  // absolute number of chunks.front()
-    uint64_t next_sequence() const { return first_sequence + entries.size(); }
   };
   struct Stream {
     StreamId id = 0;
@@ -86,12 +108,25 @@ class MemoryStreamStore final : public StreamStore {
   std::shared_ptr<Stream> Find(StreamId id);
   static StoredStream RecordOf(Stream& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
   static ShardState StateOf(const Shard& shard);
-  // Drops the front entries of `shard` that arrived before `before_ms`;
-  // returns how many and adds their charge to `*bytes`.
-  static int64_t TrimShard(Shard& shard, int64_t before_ms, int64_t* bytes);
-  // Index of the first entry arriving at or after `ms`.
-  static size_t LowerBoundTime(const Shard& shard, int64_t ms);
+  // Drops the records of `shard` that arrived before `before_ms`; returns
+  // how many and adds their charge to `*bytes`.
+  int64_t TrimShard(Shard& shard, int64_t before_ms, int64_t* bytes);
+  // The chunk holding retained record `seq` (first_sequence <= seq <
+  // next_sequence).
+  static size_t ChunkOf(const Shard& shard, uint64_t seq);
+  static const Entry& EntryAt(const Shard& shard, uint64_t seq);
+  // The first retained record arriving at or after `ms`; next_sequence if
+  // none.
+  static uint64_t LowerBoundTime(const Shard& shard, int64_t ms);
+  // Appends a chunk with room for `need` bytes (record and slot).
+  void AddChunk(Shard& shard, size_t need);
+  void ReleaseChunks(Shard& shard);
   void ClearStream(Stream& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu);
+
+  // Chunk memory: 2 MiB chunks are huge-page-advised and pooled, smaller
+  // (and oversized) ones come from the heap.
+  char* AllocateChunk(size_t capacity);
+  void FreeChunk(char* bytes, size_t capacity);
 
   Context* const ctx_;
   Mutex mu_;
@@ -99,6 +134,9 @@ class MemoryStreamStore final : public StreamStore {
   std::map<std::string, std::shared_ptr<Stream>, std::less<>> by_key_
       ABSL_GUARDED_BY(mu_);
   std::map<StreamId, std::shared_ptr<Stream>> by_id_ ABSL_GUARDED_BY(mu_);
+  const size_t pool_max_;  // chunks
+  Mutex pool_mu_;
+  std::vector<char*> pool_ ABSL_GUARDED_BY(pool_mu_);
 };
 
 }  // namespace ferry::memory_internal
