@@ -30,12 +30,15 @@ async function eventually(fn, what) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-// Resolves to the error `promise` rejects with (fails if it resolves).
-function rejection(promise, expected) {
-  return promise.then(
-    () => assert.fail(`expected ${expected}`),
-    (e) => e,
+// Resolves to the error `promise` rejects with, after checking that it is a
+// `type` (an SDK exception class); fails if it resolves.
+async function rejection(promise, type) {
+  const e = await promise.then(
+    () => assert.fail(`expected ${type.name}`),
+    (err) => err,
   );
+  assert.ok(e instanceof type, `expected ${type.name}, got ${e.name}: ${e.message}`);
+  return e;
 }
 
 // Registers the scenarios as a `describe` block named `title`. `sdk`: the
@@ -238,28 +241,24 @@ export function describeKinesisScenarios(title, sdk, { requestHandler, prefix, c
       } = sdk;
       const missing = await rejection(
         kinesis.send(new DescribeStreamSummaryCommand({ StreamName: `${prefix}-none` })),
-        'ResourceNotFoundException',
+        ResourceNotFoundException,
       );
-      assert.ok(missing instanceof ResourceNotFoundException, `${missing.name}: ${missing.message}`);
       assert.ok(missing instanceof KinesisServiceException);
       assert.equal(missing.$metadata.httpStatusCode, 400);
 
       const stream = `${prefix}-errors`;
       await createActiveStream(stream, 2);
-      const exists = await rejection(
+      await rejection(
         kinesis.send(new CreateStreamCommand({ StreamName: stream, ShardCount: 1 })),
-        'ResourceInUseException',
+        ResourceInUseException,
       );
-      assert.ok(exists instanceof ResourceInUseException, `${exists.name}: ${exists.message}`);
-
-      const outside = await rejection(
+      await rejection(
         kinesis.send(
           new SplitShardCommand({ StreamName: stream, ShardToSplit: 'shardId-000000000000', NewStartingHashKey: '1' }),
         ),
-        'InvalidArgumentException',
+        InvalidArgumentException,
       );
-      assert.ok(outside instanceof InvalidArgumentException, `${outside.name}: ${outside.message}`);
-      const reversed = await rejection(
+      await rejection(
         kinesis.send(
           new MergeShardsCommand({
             StreamName: stream,
@@ -267,10 +266,9 @@ export function describeKinesisScenarios(title, sdk, { requestHandler, prefix, c
             AdjacentShardToMerge: 'shardId-000000000000',
           }),
         ),
-        'InvalidArgumentException',
+        InvalidArgumentException,
       );
-      assert.ok(reversed instanceof InvalidArgumentException, `${reversed.name}: ${reversed.message}`);
-      const noShard = await rejection(
+      await rejection(
         kinesis.send(
           new GetShardIteratorCommand({
             StreamName: stream,
@@ -278,9 +276,8 @@ export function describeKinesisScenarios(title, sdk, { requestHandler, prefix, c
             ShardIteratorType: 'TRIM_HORIZON',
           }),
         ),
-        'ResourceNotFoundException',
+        ResourceNotFoundException,
       );
-      assert.ok(noShard instanceof ResourceNotFoundException, `${noShard.name}: ${noShard.message}`);
     });
 
     test('SubscribeToShard streams events', async () => {
