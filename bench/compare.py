@@ -671,7 +671,7 @@ def http_rows(build_dir, quick):
                                     "--port", str(port), "--createStreamMs", "0"],
     }
     jobs = [("sqs", "ferry"), ("sqs", "fauxqs"), ("kinesis", "ferry"), ("kinesis", "kinesalite")]
-    messages = 1000 if quick else 20000
+    messages = 1000 if quick else 10000
     out = {}
     for service, name in jobs:
         if name == "ferry" and not os.path.exists(ferry):
@@ -904,8 +904,10 @@ def git_commit():
     try:
         head = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                               capture_output=True, text=True, check=True).stdout.strip()
+        # The run's own outputs (the plots, RESULTS.md) do not count.
         dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--",
-                                "core", "backends", "bench"],
+                                "core", "backends", "bench", ":!bench/plots",
+                                ":!bench/RESULTS.md"],
                                capture_output=True, text=True).stdout.strip()
         return head + (" (with uncommitted changes)" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
