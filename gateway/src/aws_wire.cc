@@ -5,7 +5,6 @@
 #include <random>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/str_format.h"
 
 namespace ferry::gateway_internal {
 namespace {
@@ -156,37 +155,39 @@ std::optional<std::string> Base64Decode(std::string_view text) {
 
 std::optional<CredentialScope> ParseCredentialScope(
     const HttpRequest& request) {
-  std::string credential;
+  std::string from_query;
+  std::string_view credential;
   std::string_view auth = request.Header("authorization");
   size_t at = auth.find("Credential=");
   if (at != std::string_view::npos) {
     std::string_view rest = auth.substr(at + 11);
-    size_t end = rest.find_first_of(", ");
-    credential = std::string(rest.substr(0, end));
+    credential = rest.substr(0, rest.find_first_of(", "));
   } else {
     // Presigned requests carry the scope in the query string.
     std::optional<std::vector<std::pair<std::string, std::string>>> query =
         ParseForm(TargetQuery(request.target));
     if (query.has_value()) {
       for (auto& [k, v] : *query) {
-        if (k == "X-Amz-Credential") credential = v;
+        if (k == "X-Amz-Credential") from_query = v;
       }
     }
+    credential = from_query;
   }
   if (credential.empty()) return std::nullopt;
   // AKID/DATE/REGION/SERVICE/aws4_request
-  std::vector<std::string_view> parts;
-  std::string_view c = credential;
+  std::string_view parts[5];
+  size_t n = 0;
   size_t pos = 0;
   while (true) {
-    size_t slash = c.find('/', pos);
-    parts.push_back(c.substr(pos, slash == std::string_view::npos
-                                      ? std::string_view::npos
-                                      : slash - pos));
+    if (n == 5) return std::nullopt;
+    size_t slash = credential.find('/', pos);
+    parts[n++] = credential.substr(pos, slash == std::string_view::npos
+                                            ? std::string_view::npos
+                                            : slash - pos);
     if (slash == std::string_view::npos) break;
     pos = slash + 1;
   }
-  if (parts.size() != 5 || parts[0].empty()) return std::nullopt;
+  if (n != 5 || parts[0].empty()) return std::nullopt;
   return CredentialScope{std::string(parts[0]), std::string(parts[2]),
                          std::string(parts[3])};
 }
@@ -197,9 +198,16 @@ std::string NewRequestId() {
   uint64_t lo = rng();
   hi = (hi & ~uint64_t{0xf000}) | 0x4000;                      // version 4
   lo = (lo & ~(uint64_t{0xc} << 60)) | (uint64_t{0x8} << 60);  // variant
-  return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", hi >> 32,
-                         (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48,
-                         lo & 0xffffffffffffULL);
+  // 8-4-4-4-12 lower-case hex digits (hi's 16, then lo's 16).
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(36, '-');
+  size_t at = 0;
+  for (int i = 0; i < 32; ++i) {
+    if (i == 8 || i == 12 || i == 16 || i == 20) ++at;
+    const uint64_t word = i < 16 ? hi : lo;
+    id[at++] = kHex[(word >> (60 - 4 * (i % 16))) & 0xf];
+  }
+  return id;
 }
 
 std::string_view TargetPath(std::string_view target) {

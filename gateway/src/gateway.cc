@@ -1,11 +1,15 @@
-// The HTTP/1.1 server of the gateway: Boost.Beast over an Asio io_context
-// with a few threads. Each connection is a Session on its own strand. Calls
-// that may block (long-poll ReceiveMessage) run on a BlockingPool and post
-// their response back to the session's strand, so the event loop never
-// waits on core.
+// The HTTP/1.1 server of the gateway: Boost.Beast's parser over Asio, one
+// io_context per event-loop thread (GatewayOptions::io_threads); connections
+// are dealt to the loops in turn and each is a Session that stays on its
+// loop, so its handlers never run concurrently and no strand is needed.
+// Calls that do not block run on the loop as soon as a request is parsed,
+// and the response is written at once when the socket takes it; calls that
+// may block (long-poll ReceiveMessage) run on a BlockingPool and post their
+// response back to the session's loop, so the event loop never waits on
+// core.
 //
 // A connection that opens with HTTP/2's client preface is handed to an
-// Http2Session (http2_session.h) on the same socket and strand; its streams
+// Http2Session (http2_session.h) on the same socket and loop; its streams
 // take the same routes (ServerState::Route) as HTTP/1.1 requests.
 //
 // Shutdown (Stop): stop accepting; close connections that have no request in
@@ -22,8 +26,10 @@
 // Stop, the ResponseStream is stopped.
 //
 // Timeouts: idle or stalled connections are closed after
-// GatewayOptions::idle_timeout by Beast's tcp_stream timer. These are network
-// timeouts of the HTTP layer; no SQS semantics read the real clock here.
+// GatewayOptions::idle_timeout (to 1.25 times it) by one ticking timer per
+// connection (Session::ArmIdleTimer); streamed bodies' writes use Beast's
+// tcp_stream timer. These are network timeouts of the HTTP layer; no SQS
+// semantics read the real clock here.
 #include "ferry/gateway.h"
 
 #include <algorithm>
@@ -267,6 +273,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(tcp::socket socket, ServerState* server)
       : stream_(std::move(socket)),
         delay_timer_(stream_.get_executor()),
+        idle_timer_(stream_.get_executor()),
         server_(server) {
     server_->connections.fetch_add(1);
   }
@@ -283,11 +290,19 @@ class Session : public std::enable_shared_from_this<Session> {
       MutexLock lock(&server_->mu);
       server_->sessions.emplace(this, weak_from_this());
     }
-    asio::dispatch(stream_.get_executor(),
-                   [self = shared_from_this()] { self->Detect(); });
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ignored;
+      // Responses are small and written whole: no Nagle delay.
+      self->stream_.socket().set_option(tcp::no_delay(true), ignored);
+      // Responses are first written directly (WriteResponse).
+      self->stream_.socket().non_blocking(true, ignored);
+      self->waiting_on_client_ = true;
+      self->ArmIdleTimer();
+      self->Detect();
+    });
   }
 
-  // On the session's strand: closes the connection unless a request is in
+  // On the session's loop: closes the connection unless a request is in
   // progress (that one closes after its response).
   void CloseIfIdle() {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
@@ -301,17 +316,45 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // Idle and stalled connections: one timer per connection ticks every
+  // quarter of the idle timeout; each completed read or write resets the
+  // count, and the fifth tick in a row while the session waits on the
+  // client (for request bytes, or for it to take response bytes) closes the
+  // connection, so after between 1 and 1.25 idle timeouts without progress.
+  // Waiting for a call (a long poll, injected latency) or for the next part
+  // of a streamed body is not idleness. (Beast's per-operation timeouts
+  // would arm and cancel a timer for every read and write.)
+  static constexpr int kIdleTicks = 4;
+  void ArmIdleTimer() {
+    idle_timer_.expires_after(std::max(
+        ToChrono(server_->options.idle_timeout / kIdleTicks),
+        std::chrono::steady_clock::duration(std::chrono::milliseconds(1))));
+    idle_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closed_ || self->idle_off_) return;
+      if (!self->waiting_on_client_) {
+        self->idle_ticks_ = 0;
+      } else if (++self->idle_ticks_ > kIdleTicks) {
+        return self->Close();
+      }
+      self->ArmIdleTimer();
+    });
+  }
+
   // HTTP/2's preface first hands the connection to an Http2Session; other
   // bytes stay in buffer_ for the HTTP/1.1 parser.
   void Detect() {
-    stream_.expires_after(ToChrono(server_->options.idle_timeout));
     AsyncDetectHttp2(
         stream_, buffer_,
         [self = shared_from_this()](beast::error_code ec, bool http2) {
+          self->idle_ticks_ = 0;
           if (ec || (http2 && self->server_->stopping.load())) {
             return self->Close();
           }
           if (!http2) return self->DoRead();
+          // The HTTP/2 session keeps its own idle timer.
+          self->waiting_on_client_ = false;
+          self->idle_off_ = true;
+          self->idle_timer_.cancel();
           self->http2_ = Http2Session::Start(self->stream_, self->buffer_,
                                              self->server_, self);
         });
@@ -325,53 +368,106 @@ class Session : public std::enable_shared_from_this<Session> {
     body_limit_ =
         std::max(server_->options.max_sqs_body_bytes, kMaxKinesisBodyBytes);
     parser_->body_limit(body_limit_);
-    stream_.expires_after(ToChrono(server_->options.idle_timeout));
-    http::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) {
-          self->OnHeader(ec);
+    header_done_ = false;
+    waiting_on_client_ = true;
+    Parse();
+  }
+
+  // Feeds the parser what buffer_ holds, going on to the request's headers
+  // (OnHeader) and the whole request (OnRead) as they complete; reads more
+  // from the socket when the parser needs it. (One socket read usually
+  // holds a whole request: it is parsed here without further round trips
+  // through the event loop.)
+  void Parse() {
+    while (buffer_.size() > 0) {
+      beast::error_code ec;
+      const size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more) break;
+      if (ec) return OnReadError(ec);
+      if (parser_->is_header_done() && !header_done_) {
+        header_done_ = true;
+        if (!OnHeader()) return;
+      }
+      if (parser_->is_done()) return OnRead();
+      if (used == 0) break;
+    }
+    if (parser_->is_header_done() && !header_done_) {
+      header_done_ = true;
+      if (!OnHeader()) return;
+    }
+    if (parser_->is_done()) return OnRead();
+    ReadMore();
+  }
+
+  void ReadMore() {
+    beast::error_code ec;
+    auto buffers = beast::detail::dynamic_buffer_prepare(
+        buffer_, beast::read_size(buffer_, 65536), ec,
+        http::error::buffer_overflow);
+    if (ec) return OnReadError(ec);
+    stream_.async_read_some(
+        *buffers, [self = shared_from_this()](beast::error_code ec, size_t n) {
+          self->idle_ticks_ = 0;
+          self->buffer_.commit(n);
+          if (ec == asio::error::eof && n == 0) return self->OnEof();
+          if (ec) return self->OnReadError(ec);
+          self->Parse();
         });
   }
 
-  void OnHeader(beast::error_code ec) {
+  // The client closed its side: a request it had started ends here (as
+  // Beast's reads do it).
+  void OnEof() {
+    if (!parser_->got_some()) return OnReadError(http::error::end_of_stream);
+    beast::error_code ec;
+    parser_->put_eof(ec);
     if (ec) return OnReadError(ec);
+    if (parser_->is_header_done() && !header_done_) {
+      header_done_ = true;
+      if (!OnHeader()) return;
+    }
+    if (parser_->is_done()) return OnRead();
+    OnReadError(http::error::partial_message);
+  }
+
+  // The request's headers are in. Returns true if the body is read next
+  // (false: the request was refused, or the body waits for a 100 Continue).
+  bool OnHeader() {
+    request_ = ToRequest();
     // The request's service bounds its body: a declared length at once, a
     // chunked body as it arrives.
-    body_limit_ = server_->MaxBodyBytes(ToRequest(false));
+    body_limit_ = server_->MaxBodyBytes(request_);
     parser_->body_limit(body_limit_);
     if (parser_->content_length().value_or(0) > body_limit_) {
-      return OnReadError(http::error::body_limit);
+      OnReadError(http::error::body_limit);
+      return false;
     }
     auto expect = parser_->get()[http::field::expect];
     if (absl::EqualsIgnoreCase(AsAbsl(expect), "100-continue")) {
       asio::async_write(
           stream_, asio::buffer(kContinue.data(), kContinue.size()),
           [self = shared_from_this()](beast::error_code ec, size_t) {
+            self->idle_ticks_ = 0;
             if (ec) return self->Close();
-            self->ReadBody();
+            self->Parse();
           });
-      return;
+      return false;
     }
-    ReadBody();
+    return true;
   }
 
-  void ReadBody() {
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnRead(ec);
-                     });
-  }
-
-  HttpRequest ToRequest(bool with_body) {
+  // The request's method, target and headers (lower-case names).
+  HttpRequest ToRequest() {
     http::request<http::string_body>& req = parser_->get();
     HttpRequest r;
     r.method = std::string(req.method_string());
     r.target = std::string(req.target());
     for (const auto& field : req) {
-      r.headers[absl::AsciiStrToLower(AsAbsl(field.name_string()))] =
-          std::string(field.value());
+      std::string name(field.name_string());
+      absl::AsciiStrToLower(&name);
+      r.headers.insert_or_assign(std::move(name), std::string(field.value()));
     }
-    if (with_body) r.body = std::move(req.body());
     return r;
   }
 
@@ -382,7 +478,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return Close();
     }
     busy_ = true;
-    HttpRequest headers = ToRequest(false);
+    HttpRequest headers = ToRequest();
     Service& service = server_->ServiceFor(headers);
     if (ec == http::error::body_limit) {
       return Respond(
@@ -409,11 +505,13 @@ class Session : public std::enable_shared_from_this<Session> {
     Close();
   }
 
-  void OnRead(beast::error_code ec) {
-    if (ec) return OnReadError(ec);
+  void OnRead() {
     busy_ = true;
-    const bool keep_alive = parser_->get().keep_alive();
-    PreparedCall call = server_->Route(ToRequest(true));
+    waiting_on_client_ = false;
+    http::request<http::string_body>& req = parser_->get();
+    const bool keep_alive = req.keep_alive();
+    request_.body = std::move(req.body());
+    PreparedCall call = server_->Route(std::move(request_));
     if (call.delay > absl::ZeroDuration() && !server_->stopping.load()) {
       delay_timer_.expires_after(ToChrono(call.delay));
       delay_timer_.async_wait([self = shared_from_this(),
@@ -449,32 +547,76 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (r.stream != nullptr) return StartStream(std::move(r));
     const bool close = !keep_alive || server_->stopping.load();
-    auto res = std::make_shared<http::response<http::string_body>>();
-    res->version(parser_->get().version() == 10 ? 10 : 11);
-    res->result(static_cast<unsigned>(r.status));
-    res->set(http::field::server, "ferry");
+    // The head as Beast's serializer writes it: status line, Server,
+    // Content-Type, the response's headers, Connection when it differs from
+    // the version's default, Content-Length.
+    const bool http10 = parser_->get().version() == 10;
+    std::string& head = head_;
+    head.clear();
+    const unsigned status = static_cast<unsigned>(r.status);
+    absl::StrAppend(&head, http10 ? "HTTP/1.0 " : "HTTP/1.1 ", status, " ",
+                    AsAbsl(http::obsolete_reason(http::int_to_status(status))),
+                    "\r\nServer: ferry\r\n");
     if (!r.content_type.empty()) {
-      res->set(http::field::content_type, r.content_type);
+      absl::StrAppend(&head, "Content-Type: ", r.content_type, "\r\n");
     }
-    for (auto& [name, value] : r.headers) res->set(name, value);
-    res->body() = std::move(r.body);
-    res->keep_alive(!close);
-    res->prepare_payload();
-    stream_.expires_after(ToChrono(server_->options.idle_timeout));
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, close, linger](
+    for (auto& [name, value] : r.headers) {
+      absl::StrAppend(&head, name, ": ", value, "\r\n");
+    }
+    if (http10 && !close) head.append("Connection: keep-alive\r\n");
+    if (!http10 && close) head.append("Connection: close\r\n");
+    // No body, and no length, for 1xx, 204 and 304.
+    if (!(status / 100 == 1 || status == 204 || status == 304)) {
+      absl::StrAppend(&head, "Content-Length: ", r.body.size(), "\r\n");
+    } else {
+      r.body.clear();
+    }
+    head.append("\r\n");
+    body_ = std::move(r.body);
+    waiting_on_client_ = true;
+    // Most responses fit the socket's buffer: written here at once, without
+    // a round trip through the event loop.
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(head_),
+                                              asio::buffer(body_)};
+    beast::error_code ec;
+    size_t written = stream_.socket().write_some(buffers, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec = {};
+      written = 0;
+    }
+    const size_t total = head_.size() + body_.size();
+    if (ec || written == total) {
+      return OnWritten(ec, close, linger);
+    }
+    // The rest when the socket takes it.
+    std::array<asio::const_buffer, 2> rest = buffers;
+    size_t skip = written;
+    for (asio::const_buffer& b : rest) {
+      const size_t n = std::min(skip, b.size());
+      b += n;
+      skip -= n;
+    }
+    asio::async_write(stream_, rest,
+                      [self = shared_from_this(), close, linger](
                           beast::error_code ec, size_t) {
-                        self->busy_ = false;
-                        if (!ec && linger) return self->Linger(0);
-                        if (ec || close) return self->Close();
-                        self->DoRead();
+                        self->idle_ticks_ = 0;
+                        self->OnWritten(ec, close, linger);
                       });
   }
 
-  // ---- Streamed bodies (on the strand unless said otherwise) ----
+  void OnWritten(beast::error_code ec, bool close, bool linger) {
+    busy_ = false;
+    idle_ticks_ = 0;
+    if (body_.capacity() > (64 << 10)) std::string().swap(body_);
+    if (!ec && linger) return Linger(0);
+    if (ec || close) return Close();
+    DoRead();
+  }
+
+  // ---- Streamed bodies (on the loop unless said otherwise) ----
 
   // The BodySink of a streamed body: hands each part to the session's
-  // strand. Any thread.
+  // loop. Any thread.
   class ChunkSink : public BodySink {
    public:
     explicit ChunkSink(std::weak_ptr<Session> session)
@@ -510,6 +652,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void StartStream(HttpResponse r) {
     body_stream_ = std::move(r.stream);
+    // A streamed body's writes keep Beast's per-operation timeouts (1 s
+    // once the server stops); the idle ticks leave it alone.
+    waiting_on_client_ = false;
     auto head = std::make_shared<http::response<http::empty_body>>();
     head->version(11);
     head->result(static_cast<unsigned>(r.status));
@@ -632,6 +777,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Close() {
+    closed_ = true;
+    idle_timer_.cancel();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
@@ -639,14 +786,28 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   asio::steady_timer delay_timer_;  // injected latency
+  asio::steady_timer idle_timer_;   // see ArmIdleTimer
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   ServerState* server_;
-  bool busy_ = false;  // on the strand only
+  // The rest is used on the loop only.
+  bool busy_ = false;
+  bool closed_ = false;
+  // Idle ticks count (ArmIdleTimer).
+  bool waiting_on_client_ = false;
+  bool idle_off_ = false;  // the connection went to HTTP/2
+  int idle_ticks_ = 0;
+  // The request being read: its headers once parsed (OnHeader), then its
+  // body.
+  bool header_done_ = false;
+  HttpRequest request_;
+  // The response being written (Respond).
+  std::string head_;
+  std::string body_;
   std::array<char, 16384> drain_buffer_;
   std::weak_ptr<Http2Session> http2_;  // set when the connection is HTTP/2
   size_t body_limit_ = 0;              // of the request being read
-  // A streamed response body (on the strand only).
+  // A streamed response body (on the loop only).
   std::shared_ptr<ResponseStream> body_stream_;
   std::shared_ptr<ChunkSink> sink_;
   std::deque<std::string> chunks_;  // framed, not yet written
@@ -679,9 +840,13 @@ class Gateway::Impl {
     }
     pending_faults_.clear();
     const int threads = options_.io_threads < 1 ? 1 : options_.io_threads;
-    ioc_.emplace(threads);
+    // One event loop per thread: a connection stays on one thread, which
+    // runs its handlers without strands or hand-offs between threads.
+    for (int i = 0; i < threads; ++i) {
+      iocs_.push_back(std::make_unique<asio::io_context>(1));
+    }
     boost::system::error_code ec;
-    tcp::resolver resolver(*ioc_);
+    tcp::resolver resolver(*iocs_[0]);
     auto results =
         resolver.resolve(options_.host, std::to_string(options_.port),
                          tcp::resolver::passive, ec);
@@ -690,7 +855,7 @@ class Gateway::Impl {
           "cannot resolve host '", options_.host, "': ", ec.message()));
     }
     tcp::endpoint ep = results.begin()->endpoint();
-    acceptor_.emplace(asio::make_strand(*ioc_));
+    acceptor_.emplace(iocs_[0]->get_executor());
     acceptor_->open(ep.protocol(), ec);
     if (!ec) acceptor_->set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_->bind(ep, ec);
@@ -710,10 +875,10 @@ class Gateway::Impl {
       host = options_.host;
     }
     endpoint_ = absl::StrCat("http://", host, ":", port_);
-    work_.emplace(asio::make_work_guard(*ioc_));
+    for (auto& ioc : iocs_) work_.push_back(asio::make_work_guard(*ioc));
     Accept();
-    for (int i = 0; i < threads; ++i) {
-      threads_.emplace_back([this] { ioc_->run(); });
+    for (auto& ioc : iocs_) {
+      threads_.emplace_back([ioc = ioc.get()] { ioc->run(); });
     }
     running_ = true;
     return endpoint_;
@@ -738,7 +903,7 @@ class Gateway::Impl {
     sessions.clear();
     state_->cancellation.Cancel();
     state_->pool.Shutdown();
-    work_.reset();
+    work_.clear();
     for (std::thread& t : threads_) t.join();
     threads_.clear();
   }
@@ -789,8 +954,10 @@ class Gateway::Impl {
 
  private:
   void Accept() {
+    // Connections go to the event loops in turn.
+    asio::io_context& ioc = *iocs_[next_loop_++ % iocs_.size()];
     acceptor_->async_accept(
-        asio::make_strand(*ioc_),
+        ioc.get_executor(),
         [this](boost::system::error_code ec, tcp::socket socket) {
           if (ec) {
             if (ec == asio::error::operation_aborted || !acceptor_->is_open()) {
@@ -814,10 +981,10 @@ class Gateway::Impl {
   bool started_ = false;
   bool running_ = false;
   std::unique_ptr<ServerState> state_;
-  std::optional<asio::io_context> ioc_;
-  std::optional<tcp::acceptor> acceptor_;  // on its own strand
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
-      work_;
+  std::vector<std::unique_ptr<asio::io_context>> iocs_;
+  size_t next_loop_ = 0;                   // on the first loop
+  std::optional<tcp::acceptor> acceptor_;  // on the first loop
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
   std::string endpoint_;
   uint16_t port_ = 0;

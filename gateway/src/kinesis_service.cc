@@ -45,9 +45,8 @@ constexpr std::string_view kEventStreamContentType =
 enum class Encoding { kJson, kCbor };
 
 Encoding EncodingOf(const HttpRequest& request) {
-  return absl::StartsWith(
-             absl::AsciiStrToLower(AsAbsl(request.Header("content-type"))),
-             "application/x-amz-cbor")
+  return absl::StartsWithIgnoreCase(AsAbsl(request.Header("content-type")),
+                                    "application/x-amz-cbor")
              ? Encoding::kCbor
              : Encoding::kJson;
 }

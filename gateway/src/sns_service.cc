@@ -658,9 +658,8 @@ bool SnsService::IsSnsRequest(const HttpRequest& request) {
   if (std::optional<CredentialScope> scope = ParseCredentialScope(request)) {
     return scope->service == "sns";
   }
-  if (absl::StartsWith(
-          absl::AsciiStrToLower(AsAbsl(request.Header("content-type"))),
-          "application/x-amz-json")) {
+  if (absl::StartsWithIgnoreCase(AsAbsl(request.Header("content-type")),
+                                 "application/x-amz-json")) {
     return false;
   }
   std::optional<std::vector<std::pair<std::string, std::string>>> params =

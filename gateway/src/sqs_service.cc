@@ -778,6 +778,13 @@ absl::Status ListMessageMoveTasks(Sqs& sqs, const Ctx& ctx, const Json& in,
   return absl::OkStatus();
 }
 
+// WaitTimeSeconds is given, and 0.
+bool AsksNoWait(const Json& in) {
+  Decoder d;
+  std::optional<int> wait = d.Int(in, "WaitTimeSeconds");
+  return d.status().ok() && wait.has_value() && *wait == 0;
+}
+
 struct Operation {
   Handler handler;
   // The Query response has an <OpResult> element.
@@ -919,9 +926,8 @@ HttpResponse SuccessResponse(Protocol protocol, std::string_view op,
 }  // namespace
 
 bool SqsService::IsJson(const HttpRequest& request) {
-  std::string type =
-      absl::AsciiStrToLower(AsAbsl(request.Header("content-type")));
-  return absl::StartsWith(type, "application/x-amz-json");
+  return absl::StartsWithIgnoreCase(AsAbsl(request.Header("content-type")),
+                                    "application/x-amz-json");
 }
 
 HttpResponse SqsService::RefusedResponse(const HttpRequest& headers_only,
@@ -1046,7 +1052,10 @@ PreparedCall SqsService::PrepareCall(HttpRequest& request,
   }
 
   PreparedCall call;
-  call.may_block = operation.may_block;
+  // A receive that asks for no wait (WaitTimeSeconds 0: a short poll)
+  // returns at once whatever the queue's default wait: it runs on the event
+  // loop like any other call, without a trip to the blocking pool.
+  call.may_block = operation.may_block && !AsksNoWait(in);
   call.delay = delay;
   call.run = [this, protocol, op = std::move(op), operation,
               request_id = std::move(request_id), ctx = std::move(ctx),
@@ -1135,7 +1144,10 @@ void SqsService::Count(const std::string& op, int status,
   }
   MutexLock lock(&metrics_mu_);
   ++requests_[op][status];
-  scopes_.emplace(ctx.account, ctx.region);
+  // Looked up first: emplace would build (and drop) a node every time.
+  if (scopes_.find({ctx.account, ctx.region}) == scopes_.end()) {
+    scopes_.emplace(ctx.account, ctx.region);
+  }
   if (key.name.empty() || (delta.sent == 0 && delta.received == 0 &&
                            delta.deleted == 0 && delta.empty_receives == 0)) {
     return;

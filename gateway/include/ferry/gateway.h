@@ -151,7 +151,8 @@ struct GatewayOptions {
   size_t max_sqs_body_bytes = 4 << 20;
   // Connections beyond this are closed as soon as they are accepted.
   int max_connections = 1024;
-  // Threads running the HTTP event loop (non-blocking operations run there).
+  // Threads running the HTTP event loops, one loop each (non-blocking
+  // operations run there); connections are dealt to the loops in turn.
   int io_threads = 2;
   // Upper bound of the threads that run calls which may block (long-poll
   // ReceiveMessage). Threads are started on demand; calls beyond the bound
