@@ -5,10 +5,10 @@
 # and the peers (Redis, SQLite; over HTTP, fauxqs and kinesalite beside
 # ferry's gateway), and writes the comparison section of
 # bench/RESULTS.md and the plots in bench/plots/.
-#   scripts/compare.sh                the full run (8.2 min on 2 cores)
-#   scripts/compare.sh --ten-million  adds the 10M-message RocksDB backlog rows
-#                                     (10-15 min more)
-#   scripts/compare.sh --quick        smoke sizes, to check the pipeline (~1 min)
+#   scripts/compare.sh                the full run, RocksDB backlog rows up to
+#                                     10M messages included (13.0 min on 2 cores)
+#   scripts/compare.sh --skip-ten-million  backlog rows up to 1M (~5 min less)
+#   scripts/compare.sh --quick        smoke sizes, to check the pipeline (<1 min)
 # Other options: bench/compare.py --help.
 set -euo pipefail
 cd "$(dirname "$0")/.."
