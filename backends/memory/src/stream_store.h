@@ -10,7 +10,9 @@
 // 2 MiB, so a stream with many small shards stays small while a busy shard
 // writes into 2 MiB chunks. Those are 2 MiB-aligned and, on Linux, advised as
 // transparent huge pages (MADV_HUGEPAGE; honoured when the system allows THP
-// for advised memory), so filling one takes one page fault instead of 512.
+// for advised memory), so filling one takes one page fault instead of 512
+// (on that fault the kernel may compact memory to find a huge page, as its
+// THP "defrag" setting says, and falls back to small pages if it cannot).
 // Freed 2 MiB chunks are kept for reuse in a small pool (at most 16 chunks,
 // 32 MiB, and no more than an eighth of the cap when one is set), so a stream
 // trimmed by retention in steady state, or streams created and deleted in
