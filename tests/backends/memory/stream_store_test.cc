@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "ferry/memory_backend.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -157,6 +158,100 @@ TEST(MemoryStreamStoreTest, ConcurrentAppendsKeepEachShardOrdered) {
       }
       last[writer] = n;
     }
+  }
+}
+
+// Records spread over many chunks (64 KiB growing to 2 MiB, plus an oversized
+// record): every one reads back by sequence from anywhere, seeking by time
+// and trimming cross chunk boundaries, and a deleted stream's chunks serve
+// the next stream.
+TEST(MemoryStreamStoreTest, RecordsAcrossChunksReadTrimAndSeek) {
+  auto backend = ferry::NewMemoryBackend();
+  ferry::StreamStore& s = backend->streams();
+  for (int round = 0; round < 2; ++round) {
+    auto stream = s.CreateStream(
+        {.key = absl::StrCat("k", round), .config = "", .shard_count = 1});
+    ASSERT_THAT(stream, IsOk());
+    auto payload = [](int i) {
+      const size_t size = i == 777 ? (3 << 20) : 100 + (i * 37) % 3000;
+      return std::string(size, static_cast<char>('a' + i % 26));
+    };
+    constexpr int kRecords = 6000;  // ~9.4 MiB
+    for (int i = 0; i < kRecords; i += 100) {
+      std::vector<std::string> keys, data;
+      std::vector<ferry::StreamStore::AppendRecord> records;
+      for (int j = i; j < i + 100; ++j) {
+        keys.push_back(absl::StrCat("key-", j));
+        data.push_back(payload(j));
+      }
+      for (int j = 0; j < 100; ++j) {
+        records.push_back(
+            {.shard = 0, .partition_key = keys[j], .data = data[j]});
+      }
+      std::vector<uint64_t> seqs(records.size());
+      ASSERT_THAT(s.Append({.stream = stream->id,
+                            .records = records,
+                            .sequences = seqs,
+                            .now = T(i / 100)}),
+                  IsOk());
+      EXPECT_EQ(seqs.front(), static_cast<uint64_t>(i) + 1);
+      EXPECT_EQ(seqs.back(), static_cast<uint64_t>(i) + 100);
+    }
+    uint64_t first_retained = 1;
+    auto check = [&](uint64_t from, size_t max) {
+      auto read = s.Read({.stream = stream->id,
+                          .shard = 0,
+                          .from_sequence = from,
+                          .max_records = max,
+                          .max_bytes = 64 << 20});
+      ASSERT_THAT(read, IsOk());
+      ASSERT_FALSE(read->records.empty());
+      EXPECT_EQ(read->records.front().sequence,
+                std::max<uint64_t>(from, first_retained));
+      for (const auto& r : read->records) {
+        const int i = static_cast<int>(r.sequence) - 1;
+        ASSERT_EQ(r.partition_key, absl::StrCat("key-", i));
+        ASSERT_EQ(r.data, payload(i));
+        ASSERT_EQ(r.arrival, T(i / 100));
+      }
+      EXPECT_EQ(read->next_sequence, read->records.back().sequence + 1);
+    };
+    for (uint64_t from : {0, 1, 2, 500, 700, 778, 779, 2999, 5999, 6000}) {
+      check(from, 300);
+    }
+    auto seek = s.SeekTime({.stream = stream->id, .shard = 0, .at = T(37)});
+    ASSERT_THAT(seek, IsOk());
+    EXPECT_EQ(*seek, 3701u);
+    auto trimmed = s.Trim({.stream = stream->id, .before = T(42)});
+    ASSERT_THAT(trimmed, IsOk());
+    EXPECT_EQ(*trimmed, 4200);
+    first_retained = 4201;
+    check(0, 10000);
+    check(5000, 10);
+    auto read = s.Read({.stream = stream->id, .shard = 0, .from_sequence = 7});
+    ASSERT_THAT(read, IsOk());
+    EXPECT_EQ(read->records.front().sequence, 4201u);
+    // Everything trimmed: the shard is empty and keeps numbering.
+    ASSERT_THAT(s.Trim({.stream = stream->id, .before = T(1000)}), IsOk());
+    auto empty = s.Read({.stream = stream->id, .shard = 0});
+    ASSERT_THAT(empty, IsOk());
+    EXPECT_TRUE(empty->records.empty());
+    EXPECT_EQ(empty->next_sequence, 6001u);
+    const std::string zs(5000, 'z');
+    std::vector<ferry::StreamStore::AppendRecord> one = {
+        {.shard = 0, .partition_key = "p", .data = zs}};
+    std::vector<uint64_t> seq(1);
+    ASSERT_THAT(s.Append({.stream = stream->id,
+                          .records = one,
+                          .sequences = seq,
+                          .now = T(2000)}),
+                IsOk());
+    EXPECT_EQ(seq[0], 6001u);
+    auto last = s.Read({.stream = stream->id, .shard = 0});
+    ASSERT_THAT(last, IsOk());
+    ASSERT_THAT(last->records, SizeIs(1));
+    EXPECT_EQ(last->records[0].data, zs);
+    ASSERT_THAT(s.DeleteStream(stream->id), IsOk());
   }
 }
 
