@@ -88,6 +88,10 @@ void QueueState::PublishConfig(QueueConfig config, uint64_t version) {
 // mutex before it sleeps), or the waiter's lease sees the change.
 void QueueState::Notify() {
   std::atomic_thread_fence(std::memory_order_seq_cst);
+  NotifyAfterFence();
+}
+
+void QueueState::NotifyAfterFence() {
   if (waiters_.load(std::memory_order_relaxed) > 0) {
     notify_seq_.fetch_add(1, std::memory_order_seq_cst);
     MutexLock lock(&wait_mu_);
@@ -385,8 +389,16 @@ absl::Status Engine::PrepareAppend(QueueState& queue, const OutgoingMessage& m,
   QueueStore::AppendEntry& e = *entry;
   StoredMessage& s = e.message;
   s.message_id = ids_.NewId();
-  s.body.assign(m.body.data(), m.body.size());
-  if (m.attributes != nullptr) s.attributes = *m.attributes;
+  if (m.shared_body != nullptr) {
+    s.body = *m.shared_body;
+  } else {
+    s.body = m.body;
+  }
+  if (m.shared_attributes != nullptr) {
+    s.attributes = *m.shared_attributes;
+  } else if (m.attributes != nullptr && !m.attributes->empty()) {
+    s.attributes = *m.attributes;
+  }
   if (m.message_group_id.has_value()) {
     s.message_group_id.assign(m.message_group_id->data(),
                               m.message_group_id->size());

@@ -90,6 +90,10 @@ class QueueState {
   // Long polls. Senders call Notify after every store change that may make
   // a message visible; waiters re-check after each wake-up.
   void Notify();
+  // Notify without its fence, for a caller that notifies several queues
+  // after one store change: REQUIRES a std::atomic_thread_fence(seq_cst)
+  // after the change and before this call.
+  void NotifyAfterFence();
   uint64_t notify_sequence() const {
     return notify_seq_.load(std::memory_order_seq_cst);
   }

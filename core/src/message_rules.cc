@@ -150,8 +150,7 @@ int64_t MessageSize(std::string_view body,
   return size;
 }
 
-absl::Status ValidateOutgoing(const QueueConfig& config,
-                              const OutgoingMessage& m) {
+absl::StatusOr<int64_t> ValidateContent(const OutgoingMessage& m) {
   if (m.body.empty()) return MissingParameter("MessageBody");
   if (!IsXmlText(m.body)) {
     return SqsError("InvalidMessageContents",
@@ -162,7 +161,18 @@ absl::Status ValidateOutgoing(const QueueConfig& config,
   if (m.attributes != nullptr && !m.attributes->empty()) {
     if (absl::Status s = ValidateAttributes(*m.attributes); !s.ok()) return s;
   }
-  if (MessageSize(m.body, m.attributes) > config.maximum_message_size) {
+  return MessageSize(m.body, m.attributes);
+}
+
+absl::Status ValidateOutgoing(const QueueConfig& config,
+                              const OutgoingMessage& m) {
+  int64_t size = m.content_size;
+  if (size < 0) {
+    absl::StatusOr<int64_t> checked = ValidateContent(m);
+    if (!checked.ok()) return checked.status();
+    size = *checked;
+  }
+  if (size > config.maximum_message_size) {
     return InvalidParameter(absl::StrCat(
         m.batch_entry ? "One or more parameters cannot be validated."
                       : "One or more parameters are invalid.",

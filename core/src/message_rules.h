@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "ferry/message.h"
 #include "queue_config.h"
 
@@ -35,7 +36,22 @@ struct OutgoingMessage {
   // The caller already ran ValidateOutgoing on it (Queue::SendBatch checks
   // every entry before storing any): Engine::Send does not repeat it.
   bool validated = false;
+  // >= 0: the caller already checked the queue-independent content rules
+  // (body characters, attributes; ValidateContent) and this is the message's
+  // MessageSize. ValidateOutgoing then checks only the queue's own rules. An
+  // SNS fan-out checks its message once for every destination queue.
+  int64_t content_size = -1;
+  // When set, the store entry shares these instead of copying `body` and
+  // `attributes` (which must hold the same values): the deliveries of one
+  // SNS fan-out share one body and one attribute map.
+  const SharedString* shared_body = nullptr;
+  const SharedAttributes* shared_attributes = nullptr;
 };
+
+// The rules of ValidateOutgoing that do not depend on the queue: a non-empty
+// body of valid characters and valid attributes. On success, the message's
+// MessageSize.
+absl::StatusOr<int64_t> ValidateContent(const OutgoingMessage& message);
 
 // Validates `message` against the queue's configuration.
 absl::Status ValidateOutgoing(const QueueConfig& config,

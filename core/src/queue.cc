@@ -42,9 +42,9 @@ internal::OutgoingMessage Outgoing(std::string_view body,
 void ToReceived(QueueStore::LeasedMessage&& lease, ReceivedMessage& r) {
   StoredMessage& s = lease.message;
   r.message_id = s.message_id;
-  r.body = std::move(s.body);
+  r.body.assign(s.body.data(), s.body.size());
   r.receipt = std::move(lease.receipt);
-  r.attributes = std::move(s.attributes);
+  if (!s.attributes.empty()) r.attributes = s.attributes.map();
   r.receive_count = s.receive_count;
   r.sent_time = s.sent_time;
   r.first_receive_time = s.first_receive_time;

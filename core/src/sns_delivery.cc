@@ -5,6 +5,7 @@
 // policies, and function and sink deliveries through the executor with
 // retries driven by the clock.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <map>
 #include <set>
@@ -316,7 +317,7 @@ void SnsEngine::DeadLetter(const Retry& retry) {
 namespace {
 
 struct EntryFields {
-  const std::string* message;
+  std::string_view message;
   const std::optional<std::string>* subject;
   const std::optional<std::string>* structure;
   const MessageAttributeMap* attributes;
@@ -332,12 +333,12 @@ absl::Status ValidateEntryBasics(const EntryFields& f,
                                  bool* has_structure) {
   if (f.subject->has_value())
     FERRY_RETURN_IF_ERROR(ValidateSubject(**f.subject));
-  if (f.message->empty()) return SnsInvalid("Invalid parameter: Empty message");
+  if (f.message.empty()) return SnsInvalid("Invalid parameter: Empty message");
   FERRY_RETURN_IF_ERROR(ValidateSnsAttributes(*f.attributes, attribute_path));
-  if (SnsMessageSize(*f.message, *f.attributes) > kMaxSnsMessageBytes) {
+  if (SnsMessageSize(f.message, *f.attributes) > kMaxSnsMessageBytes) {
     return SnsInvalid("Invalid parameter: Message too long");
   }
-  if (!IsXmlText(*f.message)) return SnsInvalid("Invalid parameter: Message");
+  if (!IsXmlText(f.message)) return SnsInvalid("Invalid parameter: Message");
   *has_structure = f.structure->has_value();
   if (*has_structure) {
     if (**f.structure != "json") {
@@ -390,7 +391,7 @@ absl::Status ValidateEntryForTopic(const EntryFields& f, bool fifo,
     }
   }
   if (has_structure) {
-    FERRY_RETURN_IF_ERROR(ParseStructuredMessage(*f.message, out));
+    FERRY_RETURN_IF_ERROR(ParseStructuredMessage(f.message, out));
   }
   return absl::OkStatus();
 }
@@ -418,7 +419,7 @@ absl::StatusOr<SnsPublishResult> SnsEngine::Publish(const Ctx& ctx,
         "Invalid parameter: TopicArn or TargetArn Reason: Only one of "
         "TopicArn, TargetArn or PhoneNumber may be specified");
   }
-  EntryFields f{&req.message,
+  EntryFields f{req.message,
                 &req.subject,
                 &req.message_structure,
                 &req.message_attributes,
@@ -502,12 +503,12 @@ absl::StatusOr<SnsPublishResult> SnsEngine::Publish(const Ctx& ctx,
 absl::StatusOr<PublishOutput> SnsEngine::PublishNative(
     TopicState& topic, std::string_view message,
     const PublishOptions& options) {
-  const std::string text(message);
+  const std::string_view text = message;
   std::optional<std::string> subject, group, dedup, structure;
   if (!options.subject.empty()) subject = options.subject;
   if (!options.message_group_id.empty()) group = options.message_group_id;
   if (!options.deduplication_id.empty()) dedup = options.deduplication_id;
-  EntryFields f{&text,  &subject, &structure, &options.attributes,
+  EntryFields f{text,   &subject, &structure, &options.attributes,
                 &dedup, &group};
   std::map<std::string, std::string> structured;
   bool has_structure = false;
@@ -600,7 +601,7 @@ absl::StatusOr<PublishBatchResult> SnsEngine::PublishBatch(
   PublishBatchResult result;
   for (size_t i = 0; i < n; ++i) {
     const PublishBatchRequestEntry& e = req.entries[i];
-    EntryFields f{&e.message,
+    EntryFields f{e.message,
                   &e.subject,
                   &e.message_structure,
                   &e.message_attributes,
@@ -685,7 +686,6 @@ absl::Status SnsEngine::PublishToTopic(TopicState& topic,
   // Queue deliveries of every input, appended together.
   absl::InlinedVector<QueueStore::AppendEntry, 16> entries;
   absl::InlinedVector<std::shared_ptr<QueueState>, 16> entry_queues;
-  absl::InlinedVector<const Subscription*, 16> entry_subs;
   std::vector<std::shared_ptr<Retry>> later;
   std::vector<uint64_t> matched_keys;
   std::vector<const Subscription*> matched;
@@ -746,6 +746,14 @@ absl::Status SnsEngine::PublishToTopic(TopicState& topic,
     // The signature depends only on the message text: one per text.
     std::string last_text_signed;
     std::string last_signature;
+    // The raw SQS delivery of this message, built at its first use.
+    struct RawDelivery {
+      bool built = false;
+      std::string_view text;
+      SharedString body;
+      SharedAttributes attributes;
+      absl::StatusOr<int64_t> content;
+    } raw;
     for (const Subscription* sub : matched) {
       std::string_view text = in.message;
       if (in.structured != nullptr) {
@@ -786,9 +794,13 @@ absl::Status SnsEngine::PublishToTopic(TopicState& topic,
 
       if (sub->protocol == "sqs") {
         std::shared_ptr<QueueState> queue;
+        const QueueConfig* cached_config;
+        int cached_decision;
         {
           MutexLock lock(&sub->cache_mu);
           queue = sub->queue;
+          cached_config = sub->policy_config;
+          cached_decision = sub->policy_decision;
         }
         if (queue == nullptr || queue->deleted()) {
           absl::StatusOr<std::shared_ptr<QueueState>> q =
@@ -801,13 +813,16 @@ absl::Status SnsEngine::PublishToTopic(TopicState& topic,
             queue = nullptr;
           }
         }
-        std::string body = sub->raw ? std::string(text) : envelope(false);
+        // Raw deliveries share one body, one attribute map and one content
+        // check per published message; an envelope is per subscription.
+        std::string envelope_body;
+        if (!sub->raw) envelope_body = envelope(false);
         auto to_dead_letter = [&] {
           if (sub->dead_letter_arn.empty()) return;
           auto r = std::make_shared<Retry>();
           r->topic = topic.shared_from_this();
           r->dead_letter_arn = sub->dead_letter_arn;
-          r->dead_letter_body = body;
+          r->dead_letter_body = sub->raw ? std::string(text) : envelope_body;
           if (sub->raw) r->dead_letter_attributes = *in.attributes;
           dead.push_back(std::move(r));
         };
@@ -816,15 +831,42 @@ absl::Status SnsEngine::PublishToTopic(TopicState& topic,
           to_dead_letter();
           continue;
         }
-        if (EvaluateQueuePolicy(*sub, *queue) !=
-            static_cast<int>(PolicyDecision::kAllow)) {
+        const int decision = cached_config == &queue->config()
+                                 ? cached_decision
+                                 : EvaluateQueuePolicy(*sub, *queue);
+        if (decision != static_cast<int>(PolicyDecision::kAllow)) {
           topic.counters.denied++;
           to_dead_letter();
           continue;
         }
         OutgoingMessage m;
-        m.body = body;
-        if (sub->raw && !in.attributes->empty()) m.attributes = in.attributes;
+        if (sub->raw) {
+          if (!raw.built || raw.text.data() != text.data() ||
+              raw.text.size() != text.size()) {
+            raw.text = text;
+            raw.body = text;
+            raw.attributes = *in.attributes;
+            OutgoingMessage check;
+            check.body = text;
+            if (!in.attributes->empty()) check.attributes = in.attributes;
+            raw.content = ValidateContent(check);
+            raw.built = true;
+          }
+          if (!raw.content.ok()) {
+            topic.counters.failed++;
+            to_dead_letter();
+            continue;
+          }
+          m.body = text;
+          m.shared_body = &raw.body;
+          if (!in.attributes->empty()) {
+            m.attributes = in.attributes;
+            m.shared_attributes = &raw.attributes;
+          }
+          m.content_size = *raw.content;
+        } else {
+          m.body = envelope_body;
+        }
         if (queue->fifo()) {
           if (topic.fifo()) {
             m.message_group_id = in.group_id;
@@ -843,7 +885,6 @@ absl::Status SnsEngine::PublishToTopic(TopicState& topic,
           continue;
         }
         entry_queues.push_back(std::move(queue));
-        entry_subs.push_back(sub);
         continue;
       }
 
@@ -955,9 +996,11 @@ absl::Status SnsEngine::PublishToTopic(TopicState& topic,
     FERRY_RETURN_IF_ERROR(s);
     topic.counters.to_queues.fetch_add(static_cast<int64_t>(entries.size()),
                                        std::memory_order_relaxed);
+    // One fence for every destination (see QueueState::Notify).
+    std::atomic_thread_fence(std::memory_order_seq_cst);
     QueueState* last = nullptr;
     for (const auto& q : entry_queues) {
-      if (q.get() != last) q->Notify();
+      if (q.get() != last) q->NotifyAfterFence();
       last = q.get();
     }
   }

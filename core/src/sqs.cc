@@ -542,7 +542,7 @@ absl::StatusOr<ReceiveMessageResult> Sqs::ReceiveMessage(
       m.md5_of_message_attributes =
           internal::Md5OfMessageAttributes(m.message_attributes);
     }
-    m.body = std::move(lease.message.body);
+    m.body.assign(lease.message.body.data(), lease.message.body.size());
     result.messages.push_back(std::move(m));
   }
   return result;

@@ -78,9 +78,11 @@ StoredMessage MessageFromJson(const Json& j) {
   StoredMessage m;
   m.message_id = {j["id"][0].get<uint64_t>(), j["id"][1].get<uint64_t>()};
   m.body = Unhex(j["body"]);
+  ferry::MessageAttributeMap attributes;
   for (auto& [name, v] : j["attrs"].items()) {
-    m.attributes[Unhex(name)] = {Unhex(v[0]), Unhex(v[1]), Unhex(v[2])};
+    attributes[Unhex(name)] = {Unhex(v[0]), Unhex(v[1]), Unhex(v[2])};
   }
+  m.attributes = std::move(attributes);
   m.message_group_id = Unhex(j["group"]);
   m.deduplication_id = Unhex(j["dedup"]);
   m.trace_header = Unhex(j["trace"]);

@@ -22,7 +22,7 @@ void ReleaseMessage(StoredMessage& m) {
   auto release = [](std::string& str) {
     if (str.capacity() > 15) std::string().swap(str);
   };
-  release(m.body);
+  m.body.clear();
   if (!m.attributes.empty()) m.attributes.clear();
   release(m.message_group_id);
   release(m.deduplication_id);
@@ -34,15 +34,16 @@ void ReleaseMessage(StoredMessage& m) {
 // The copy a lease returns, into a default-constructed `to`: empty fields
 // are not copied (most are empty).
 void CopyForLease(const StoredMessage& from, StoredMessage& to) {
-  static_assert(sizeof(void*) != 8 || sizeof(StoredMessage) == 336,
+  static_assert(sizeof(void*) != 8 || sizeof(StoredMessage) == 288,
                 "StoredMessage changed: update CopyForLease and "
                 "ReleaseMessage");
   auto copy = [](const std::string& a, std::string& b) {
     if (!a.empty()) b = a;
   };
   to.message_id = from.message_id;
-  copy(from.body, to.body);
-  if (!from.attributes.empty()) to.attributes = from.attributes;
+  // The body and the attributes are shared: a pointer each.
+  to.body = from.body;
+  to.attributes = from.attributes;
   copy(from.message_group_id, to.message_group_id);
   copy(from.deduplication_id, to.deduplication_id);
   copy(from.trace_header, to.trace_header);

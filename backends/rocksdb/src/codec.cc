@@ -68,6 +68,13 @@ class Reader {
     in_.remove_prefix(n);
     return true;
   }
+  bool Bytes(SharedString* s) {
+    uint64_t n;
+    if (!Varint(&n) || n > in_.size()) return false;
+    *s = in_.substr(0, n);
+    in_.remove_prefix(n);
+    return true;
+  }
   bool Version() {
     uint8_t v;
     return Byte(&v) && v == kRecordVersion;
@@ -230,7 +237,7 @@ bool DecodeMessage(std::string_view in, StoredMessage* m) {
     return false;
   }
   m->receive_count = static_cast<int64_t>(receive_count);
-  m->attributes.clear();
+  MessageAttributeMap attributes;
   for (uint64_t i = 0; i < attrs; ++i) {
     std::string name;
     MessageAttributeValue v;
@@ -238,8 +245,9 @@ bool DecodeMessage(std::string_view in, StoredMessage* m) {
         !r.Bytes(&v.string_value) || !r.Bytes(&v.binary_value)) {
       return false;
     }
-    m->attributes[std::move(name)] = std::move(v);
+    attributes[std::move(name)] = std::move(v);
   }
+  m->attributes = std::move(attributes);
   return r.done();
 }
 

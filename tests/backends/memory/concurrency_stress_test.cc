@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "ferry/backend.h"
 #include "ferry/memory_backend.h"
@@ -62,7 +63,8 @@ struct Shared {
 
 int64_t IdOf(const StoredMessage& m) {
   int64_t id = -1;
-  if (!absl::SimpleAtoi(m.body.substr(m.body.find(':') + 1), &id)) return -1;
+  const std::string body = m.body.str();
+  if (!absl::SimpleAtoi(body.substr(body.find(':') + 1), &id)) return -1;
   return id;
 }
 
@@ -100,7 +102,7 @@ TEST(MemoryStressTest, StandardQueueDeliversEverythingAndNothingAfterDelete) {
           StoredMessage& m = entries[i].message;
           m.message_id = ferry::Uuid{static_cast<uint64_t>(p),
                                      static_cast<uint64_t>(next)};
-          m.body = "m:" + std::to_string(p * kPerProducer + next++);
+          m.body = absl::StrCat("m:", p * kPerProducer + next++);
           m.sent_time = m.enqueue_time = now;
           // A few delayed ones.
           m.visible_at =
@@ -138,7 +140,7 @@ TEST(MemoryStressTest, StandardQueueDeliversEverythingAndNothingAfterDelete) {
         for (const auto& l : r->leases) {
           const int64_t id = IdOf(l.message);
           if (id < 0 || id >= kTotal) {
-            s.Violation("bad body " + l.message.body);
+            s.Violation("bad body " + l.message.body.str());
             continue;
           }
           const uint64_t d = deleted_at[id].load();
@@ -265,8 +267,8 @@ TEST(MemoryStressTest, FifoGroupsStayInOrder) {
         e.queue = q;
         const absl::Time now = s.Now();
         e.message.message_id = ferry::Uuid{1, static_cast<uint64_t>(id)};
-        e.message.body = "m:" + std::to_string(id);
-        e.message.message_group_id = "g" + std::to_string(group);
+        e.message.body = absl::StrCat("m:", id);
+        e.message.message_group_id = absl::StrCat("g", group);
         e.message.sent_time = e.message.enqueue_time = e.message.visible_at =
             now;
         e.dedup_key = std::to_string(id);
@@ -381,7 +383,7 @@ int FillCount(QueueStore& store, size_t body_size) {
   for (;; ++n) {
     QueueStore::AppendEntry e;
     e.queue = rec->id;
-    e.message.body.assign(body_size, 'x');
+    e.message.body = std::string(body_size, 'x');
     e.message.enqueue_time = e.message.visible_at = now;
     QueueStore::AppendOutcome o;
     if (!store.Append({.entries = {&e, 1}, .outcomes = {&o, 1}, .now = now})
@@ -433,8 +435,8 @@ TEST(MemoryStressTest, DeleteQueuesUnderLoad) {
         std::vector<QueueStore::AppendEntry> entries(1 + rng() % 4);
         for (auto& e : entries) {
           e.queue = q;
-          e.message.body.assign(1 + rng() % 2000, 'b');
-          e.message.message_group_id = "g" + std::to_string(rng() % 3);
+          e.message.body = std::string(1 + rng() % 2000, 'b');
+          e.message.message_group_id = absl::StrCat("g", rng() % 3);
           e.message.enqueue_time = now;
           e.message.visible_at = now + absl::Microseconds(rng() % 200);
           e.dedup_key = std::to_string(rng());

@@ -357,7 +357,7 @@ TEST_F(FifoQueueTest, MoveKeepsGroupOrder) {
                                    .now = T0(),
                                    .max_messages = 10,
                                    .plan = [&](StoredMessage& m, QueueId* d) {
-                                     planned.push_back(m.body);
+                                     planned.push_back(m.body.str());
                                      *d = dest;
                                      return absl::OkStatus();
                                    }}));
@@ -370,7 +370,7 @@ TEST_F(FifoQueueTest, MoveKeepsGroupOrder) {
                            .now = T0(),
                            .max_messages = 10,
                            .plan = [&](StoredMessage& m, QueueId* d) {
-                             planned.push_back(m.body);
+                             planned.push_back(m.body.str());
                              if (m.body == "a3")
                                return absl::InternalError("stop");
                              *d = dest;

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "ferry/backend.h"
 #include "ferry/memory_backend.h"
@@ -203,7 +204,7 @@ TEST_F(StandardQueueTest, AppendReportsIds) {
 }
 
 TEST_F(StandardQueueTest, MaxMessagesIsHonoured) {
-  for (int i = 0; i < 25; ++i) SendBody(q_, "m" + std::to_string(i), T0());
+  for (int i = 0; i < 25; ++i) SendBody(q_, absl::StrCat("m", i), T0());
   QueueStore::LeaseResult one = Receive(q_, T0(), 1);
   EXPECT_THAT(one.leases, SizeIs(1));
   EXPECT_EQ(one.next_change, T0()) << "a full result: more may be visible now";
@@ -224,11 +225,11 @@ TEST_F(StandardQueueTest, BatchReceivesAcrossRecreatedAndManyQueues) {
     }
     for (int pass = 0; pass < 2; ++pass) {
       for (QueueId q : queues) {
-        for (int k = 0; k < 12; ++k) SendBody(q, "m" + std::to_string(k), T0());
+        for (int k = 0; k < 12; ++k) SendBody(q, absl::StrCat("m", k), T0());
         std::set<std::string> got;
         for (int n = 0; n < 3; ++n) {
           for (const auto& l : Receive(q, T0(), 10).leases) {
-            EXPECT_TRUE(got.insert(l.message.body).second);
+            EXPECT_TRUE(got.insert(l.message.body.str()).second);
             EXPECT_EQ(Delete(q, l.receipt, T0()), ReceiptStatus::kOk);
           }
         }
@@ -406,8 +407,7 @@ TEST_F(StandardQueueTest, CountAppliesRetention) {
 
 TEST_F(StandardQueueTest, TimeJumpsFarAhead) {
   for (int i = 0; i < 100; ++i) {
-    Send(q_, Msg("m" + std::to_string(i), T0(), "", absl::Seconds(i * 997)),
-         T0());
+    Send(q_, Msg(absl::StrCat("m", i), T0(), "", absl::Seconds(i * 997)), T0());
   }
   EXPECT_EQ(Counts(q_, T0()).delayed, 99);
   const absl::Time later = T0() + absl::Hours(24 * 60);
@@ -476,7 +476,7 @@ TEST_F(StandardQueueTest, RedriveToMissingQueueLeasesNormally) {
 }
 
 TEST_F(StandardQueueTest, MaxInFlight) {
-  for (int i = 0; i < 5; ++i) SendBody(q_, "m" + std::to_string(i), T0());
+  for (int i = 0; i < 5; ++i) SendBody(q_, absl::StrCat("m", i), T0());
   QueueStore::LeaseParams cap{.max_in_flight = 3};
   EXPECT_THAT(Receive(q_, T0(), 2, absl::Seconds(30), cap).leases, SizeIs(2));
   EXPECT_THAT(Receive(q_, T0(), 10, absl::Seconds(30), cap).leases, SizeIs(1))
@@ -563,7 +563,7 @@ TEST_F(StandardQueueTest, PeekShowsStatesInOrder) {
                              store().Peek({.queue = q_, .now = t}));
   ASSERT_THAT(peeked, SizeIs(4));
   std::vector<std::string> bodies;
-  for (const auto& p : peeked) bodies.push_back(p.message.body);
+  for (const auto& p : peeked) bodies.push_back(p.message.body.str());
   EXPECT_THAT(bodies, ElementsAre("a", "b", "c", "d"));
   EXPECT_EQ(peeked[0].state, QueueStore::MessageState::kInFlight);
   EXPECT_EQ(peeked[0].invisible_until, t + absl::Seconds(30));
@@ -632,7 +632,7 @@ TEST_F(StandardQueueTest, MoveFollowsThePlan) {
                                    .max_messages = 2,
                                    .plan = [&](StoredMessage& m, QueueId* d) {
                                      ++calls;
-                                     m.body += "!";
+                                     m.body = m.body.str() + "!";
                                      *d = dest;
                                      return absl::OkStatus();
                                    }}));
@@ -706,7 +706,7 @@ TEST_F(StandardQueueTest, ManyMessagesAcrossBatches) {
     QueueStore::LeaseResult r = Receive(q_, T0(), 64);
     if (r.leases.empty()) break;
     for (const auto& l : r.leases) {
-      EXPECT_TRUE(seen.insert(l.message.body).second);
+      EXPECT_TRUE(seen.insert(l.message.body.str()).second);
       EXPECT_EQ(Delete(q_, l.receipt, T0()), ReceiptStatus::kOk);
     }
   }

@@ -129,7 +129,7 @@ class StoreTest : public ::testing::Test {
 
   static std::vector<std::string> Bodies(const QueueStore::LeaseResult& r) {
     std::vector<std::string> out;
-    for (const auto& l : r.leases) out.push_back(l.message.body);
+    for (const auto& l : r.leases) out.push_back(l.message.body.str());
     return out;
   }
 

@@ -262,7 +262,7 @@ std::vector<std::string> Ledger::Check(ferry::Backend& backend) const {
     std::map<std::string, std::pair<int64_t, int64_t>> last_in_group;
     const std::pair<int64_t, int64_t> kNone{-1, -1};
     for (const auto& pm : *peeked) {
-      const std::string& body = pm.message.body;
+      const std::string body = pm.message.body.str();
       if (present.count(body) > 0) {
         problems.push_back(absl::StrCat("duplicate ", body));
       }

@@ -164,7 +164,7 @@ TEST_F(PowerLossTest, FullDiskFailsCleanlyAndRecovers) {
   auto peeked = (*reopened)->queues().Peek(p);
   ASSERT_THAT(peeked.status(), IsOk());
   std::vector<std::string> bodies;
-  for (const auto& m : *peeked) bodies.push_back(m.message.body);
+  for (const auto& m : *peeked) bodies.push_back(m.message.body.str());
   EXPECT_EQ(bodies, (std::vector<std::string>{"before", "after"}));
 }
 

@@ -156,8 +156,9 @@ TEST(RocksDbCodecTest, MessageRoundTrips) {
   ferry::StoredMessage m;
   m.message_id = {1, 2};
   m.body = std::string("b\0dy", 4);
-  m.attributes["a"] = {"String", "v", ""};
-  m.attributes["bin"] = {"Binary", "", std::string("\xff\x00", 2)};
+  m.attributes = ferry::MessageAttributeMap{
+      {"a", {"String", "v", ""}},
+      {"bin", {"Binary", "", std::string("\xff\x00", 2)}}};
   m.message_group_id = "g";
   m.deduplication_id = "d";
   m.trace_header = "t";
