@@ -2,6 +2,7 @@
 // and stop it, and SQS requests per second beside a raw limit.
 //
 //   gateway_benchmark [--scale=smoke|full] [benchmark flags]
+//   gateway_benchmark --serve_null=PORT
 //
 // BM_TestKitStartStop: one test's worth of the test-double kit: open an
 //   in-memory broker, start a Gateway on port 0, connect, answer one
@@ -15,19 +16,29 @@
 //   server on the same io_context setup (2 threads) answering every request
 //   with "{}", driven by the same client with the same SendMessage request.
 //   Ferry's SendMessage as a share of it is ferry's overhead.
+// --serve_null=PORT runs only that null handler on 127.0.0.1:PORT (0: a free
+//   one, printed) until SIGINT or SIGTERM, so that an external generator
+//   (wrk, as bench/compare.py drives `ferry serve`) measures the limit with
+//   the same settings in the same run.
 //
 // The clients share the machine's cores with the server, as a load
 // generator on the same machine would.
+#include <pthread.h>
+
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "bench_flags.h"
 #include "bench_support.h"
@@ -247,22 +258,23 @@ BENCHMARK(BM_ReceiveDelete)
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 
-// The raw limit: Beast on an io_context with 2 threads (the gateway's
-// default), each connection a strand, every request answered with "{}".
+// The raw limit: Beast on the gateway's event-loop setup (2 threads, one
+// io_context each, connections dealt to them in turn, TCP_NODELAY), every
+// request answered with "{}".
 class NullServer {
  public:
-  NullServer() : ioc_(2), acceptor_(asio::make_strand(ioc_)) {
-    tcp::endpoint ep{asio::ip::make_address("127.0.0.1"), 0};
+  explicit NullServer(uint16_t port = 0) : acceptor_(loops_[0]) {
+    tcp::endpoint ep{asio::ip::make_address("127.0.0.1"), port};
     acceptor_.open(ep.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(ep);
     acceptor_.listen();
     port_ = acceptor_.local_endpoint().port();
     Accept();
-    for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { ioc_.run(); });
+    for (auto& loop : loops_) threads_.emplace_back([&loop] { loop.run(); });
   }
   ~NullServer() {
-    ioc_.stop();
+    for (auto& loop : loops_) loop.stop();
     for (auto& t : threads_) t.join();
   }
   uint16_t port() const { return port_; }
@@ -270,7 +282,10 @@ class NullServer {
  private:
   class Session : public std::enable_shared_from_this<Session> {
    public:
-    explicit Session(tcp::socket s) : stream_(std::move(s)) {}
+    explicit Session(tcp::socket s) : stream_(std::move(s)) {
+      beast::error_code ignored;
+      stream_.socket().set_option(tcp::no_delay(true), ignored);
+    }
     void Read() {
       req_ = {};
       http::async_read(
@@ -302,7 +317,8 @@ class NullServer {
   };
 
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_),
+    asio::io_context& loop = loops_[next_++ % loops_.size()];
+    acceptor_.async_accept(loop.get_executor(),
                            [this](beast::error_code ec, tcp::socket s) {
                              if (ec) return;
                              std::make_shared<Session>(std::move(s))->Read();
@@ -310,7 +326,9 @@ class NullServer {
                            });
   }
 
-  asio::io_context ioc_;
+  std::array<asio::io_context, 2> loops_{asio::io_context(1),
+                                         asio::io_context(1)};
+  size_t next_ = 0;
   tcp::acceptor acceptor_;
   uint16_t port_ = 0;
   std::vector<std::thread> threads_;
@@ -341,12 +359,44 @@ BENCHMARK(BM_NullHandler)
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 
+// --serve_null=PORT: the null handler alone on 127.0.0.1:PORT until SIGINT
+// or SIGTERM, for an external load generator (wrk) to measure it beside
+// `ferry serve` with the same settings.
+int ServeNull(int port) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  // Blocked before the server's threads start, so they inherit the mask.
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  NullServer server(static_cast<uint16_t>(port));
+  std::printf("null handler on 127.0.0.1:%d\n", server.port());
+  std::fflush(stdout);
+  int got = 0;
+  sigwait(&signals, &got);
+  return 0;
+}
+
 }  // namespace
 }  // namespace ferry
 
 int main(int argc, char** argv) {
   bool full = true;
-  if (!ferry::bench::ParseBenchFlags(&argc, argv, &full)) return 2;
+  int serve_null = -1;
+  if (!ferry::bench::ParseBenchFlags(
+          &argc, argv, &full,
+          {{"serve_null", [&](std::string_view v) {
+              if (!absl::SimpleAtoi(absl::string_view(v.data(), v.size()),
+                                    &serve_null) ||
+                  serve_null < 0 || serve_null > 65535) {
+                std::fprintf(stderr, "--serve_null takes a port\n");
+                return false;
+              }
+              return true;
+            }}})) {
+    return 2;
+  }
+  if (serve_null >= 0) return ferry::ServeNull(serve_null);
   ferry::g_scale = full ? ferry::kFull : ferry::kSmoke;
   return ferry::bench::RunBenchmarks(argc, argv, full ? "full" : "smoke");
 }
