@@ -377,6 +377,16 @@ int64_t Drain(QueueStore& qs, QueueId queue, int max, int64_t limit,
   return done;
 }
 
+// Sends `probes` messages and times their receives one by one: the head
+// receive latencies (microseconds) of `queue` at its current history.
+std::vector<double> ProbeHead(QueueStore& qs, QueueId queue, int64_t probes) {
+  Fill(qs, queue, probes);
+  std::vector<double> latencies;
+  latencies.reserve(static_cast<size_t>(probes));
+  if (Drain(qs, queue, 1, probes, &latencies) != probes) std::abort();
+  return latencies;
+}
+
 double Percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -475,17 +485,10 @@ void BM_HeadReceiveAfterHistory(benchmark::State& state) {
     std::unique_ptr<Backend> backend =
         OpenBackend(RocksDbDurability::kBuffered, &dir);
     QueueStore& qs = backend->queues();
-    auto probe = [&](QueueId queue) {
-      Fill(qs, queue, probes);
-      std::vector<double> lat;
-      lat.reserve(static_cast<size_t>(probes));
-      if (Drain(qs, queue, 1, probes, &lat) != probes) std::abort();
-      return lat;
-    };
     auto fresh = qs.CreateQueue({.key = "fresh"});
     auto old = qs.CreateQueue({.key = "history"});
     if (!fresh.ok() || !old.ok()) std::abort();
-    std::vector<double> fresh_lat = probe(fresh->id);
+    std::vector<double> fresh_lat = ProbeHead(qs, fresh->id, probes);
 
     auto start = std::chrono::steady_clock::now();
     constexpr int64_t kChunk = 100000;
@@ -496,7 +499,7 @@ void BM_HeadReceiveAfterHistory(benchmark::State& state) {
       done += k;
     }
     const double churn_s = Seconds(start);
-    std::vector<double> old_lat = probe(old->id);
+    std::vector<double> old_lat = ProbeHead(qs, old->id, probes);
     backend.reset();
     std::filesystem::remove_all(dir);
 
@@ -613,18 +616,11 @@ void BM_BacklogScaling(benchmark::State& state) {
     }
     const double churn_s = Seconds(start);
     g.churned = level;
-    auto probe = [&](QueueId queue) {
-      Fill(qs, queue, probes);
-      std::vector<double> lat;
-      lat.reserve(static_cast<size_t>(probes));
-      if (Drain(qs, queue, 1, probes, &lat) != probes) std::abort();
-      return lat;
-    };
     auto fresh =
         qs.CreateQueue({.key = absl::StrCat("fresh", g.fresh_queues++)});
     if (!fresh.ok()) std::abort();
-    std::vector<double> fresh_lat = probe(fresh->id);
-    std::vector<double> history_lat = probe(g.history);
+    std::vector<double> fresh_lat = ProbeHead(qs, fresh->id, probes);
+    std::vector<double> history_lat = ProbeHead(qs, g.history, probes);
     if (!qs.DeleteQueue(fresh->id).ok()) std::abort();
 
     state.SetIterationTime(fill_s + cycle_s + churn_s);
