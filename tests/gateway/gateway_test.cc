@@ -568,6 +568,35 @@ TEST_F(GatewayTest, ConnectionsBeyondTheLimitAreClosed) {
   EXPECT_EQ(c.ReadToClose(), "");
 }
 
+// The idle timeout is an I/O deadline on the real clock (the one place the
+// gateway reads it). These tests wait for the server's close, not for time:
+// a short timeout makes it come soon, and the ctest timeout bounds a server
+// that never closes.
+TEST_F(GatewayTest, IdleKeepAliveConnectionIsClosedAfterIdleTimeout) {
+  GatewayOptions o;
+  o.idle_timeout = absl::Milliseconds(200);
+  StartGateway(o);
+  Client c(port_);
+  EXPECT_EQ(c.Send(http::verb::get, "/health", {}, "").status, 200);
+  EXPECT_EQ(c.ReadToClose(), "");
+}
+
+TEST_F(GatewayTest, StalledRequestIsClosedAfterIdleTimeout) {
+  GatewayOptions o;
+  o.idle_timeout = absl::Milliseconds(200);
+  StartGateway(o);
+  Client stalled(port_);
+  // Headers promise a body that never comes.
+  stalled.WriteRaw(
+      "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: "
+      "application/x-amz-json-1.0\r\nX-Amz-Target: AmazonSQS.ListQueues\r\n"
+      "Content-Length: 100\r\n\r\n{");
+  EXPECT_EQ(stalled.ReadToClose(), "");
+  // The server goes on serving others.
+  Client other(port_);
+  EXPECT_EQ(other.Send(http::verb::get, "/health", {}, "").status, 200);
+}
+
 TEST_F(GatewayTest, LongPollIsWokenBySend) {
   Client setup(port_);
   std::string url = CreateQueueJson(setup, "lp");
