@@ -181,7 +181,7 @@ else
   # the fake is test code behind one mutex, so TSan learns nothing from them
   # that the memory and RocksDB cases do not show, and they are a third of
   # the conformance time. Steps 3 and 4a run them.
-  ctest --test-dir build/tsan -L 'conformance|stress|gateway' -E '/PersistentFake$' \
+  ctest --test-dir build/tsan -L 'conformance|stress|gateway' -E '/PersistentFake' \
     --output-on-failure --no-tests=error -j2 | tee build/tsan/ctest.log
   tsan_summary="conformance (memory, RocksDB)+stress+gateway: $(grep -E 'tests passed' build/tsan/ctest.log | tail -1)"
   # Unit tests of each backend (tests/backends/<name>) that the labels above
