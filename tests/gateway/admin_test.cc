@@ -231,6 +231,10 @@ TEST_F(AdminTest, LatencyHoldsNoThreadAndStopAnswersAtOnce) {
         s.Json10("SendMessage", {{"QueueUrl", url}, {"MessageBody", "late"}})
             .status;
   });
+  // Until the gateway has taken the fault, the request may not even have
+  // arrived, and Stop would then refuse its connection instead of cutting
+  // its wait short.
+  while (!broker_->faults().empty()) std::this_thread::yield();
   // While that request waits out its hour, others are served.
   for (int i = 0; i < 20; ++i) {
     ASSERT_EQ(c.Json10("GetQueueUrl", {{"QueueName", "slow"}}).status, 200);
