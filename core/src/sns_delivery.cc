@@ -503,13 +503,12 @@ absl::StatusOr<SnsPublishResult> SnsEngine::Publish(const Ctx& ctx,
 absl::StatusOr<PublishOutput> SnsEngine::PublishNative(
     TopicState& topic, std::string_view message,
     const PublishOptions& options) {
-  const std::string_view text = message;
   std::optional<std::string> subject, group, dedup, structure;
   if (!options.subject.empty()) subject = options.subject;
   if (!options.message_group_id.empty()) group = options.message_group_id;
   if (!options.deduplication_id.empty()) dedup = options.deduplication_id;
-  EntryFields f{text,   &subject, &structure, &options.attributes,
-                &dedup, &group};
+  EntryFields f{message, &subject, &structure, &options.attributes,
+                &dedup,  &group};
   std::map<std::string, std::string> structured;
   bool has_structure = false;
   FERRY_RETURN_IF_ERROR(
@@ -522,7 +521,7 @@ absl::StatusOr<PublishOutput> SnsEngine::PublishNative(
   FERRY_RETURN_IF_ERROR(ValidateEntryForTopic(f, topic.fifo(), content_dedup,
                                               false, &structured));
   PublishInput in;
-  in.message = text;
+  in.message = message;
   in.has_subject = subject.has_value();
   if (in.has_subject) in.subject = *subject;
   in.attributes = &options.attributes;
